@@ -1,0 +1,8 @@
+"""Interactive figures: live ipywidgets in Jupyter, precomputed players in the static book.
+
+The framework is in ``core``; each chapter's explorers are in ``chNN_<topic>`` modules.
+"""
+
+from .core import Checkbox, Dropdown, InteractiveFigure, Scene, Slider
+
+__all__ = ["InteractiveFigure", "Scene", "Slider", "Dropdown", "Checkbox"]

@@ -1,0 +1,285 @@
+"""Interactive figures that work live in Jupyter and precomputed in the static book.
+
+One notebook cell, one object::
+
+    InteractiveFigure(draw, {"position": Slider(range(16)), "kernel": Dropdown(KERNELS)})
+
+``draw(fig, **values)`` draws on a cleared matplotlib ``Figure`` for one combination of control
+values and may return a short caption (plain text) shown under the figure. The same function
+serves both worlds:
+
+- In Jupyter with a kernel, the object displays as an ipywidgets box (controls and an ``Image``
+  widget). Moving a control calls ``draw`` again and swaps the image bytes: the figure is redrawn
+  in place, never stacked.
+- In the rendered book there is no kernel. At execution time the object also renders ``draw``
+  for every combination of the controls' (static) values, and emits them as ``text/html``: a
+  plain ``<input type=range>``/``<select>`` player whose frames are switched in the browser by
+  ``book/_static/cnn_widgets.js``. The book is configured to prefer ``text/html`` over the
+  widget view; JupyterLab prefers the widget view.
+
+Both parts travel in one mime bundle (see ``InteractiveFigure._repr_mimebundle_``). Its
+``text/plain`` part is a fixed description, so strict nbval can compare it; the base64 frame
+bytes inside ``text/html`` are replaced by a placeholder by the sanitizer in
+``tests/nbval_sanitize.cfg``.
+"""
+
+import base64
+import html
+import io
+import itertools
+import json
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+#: Upper bound on precomputed frames per figure: keeps pages light (each frame is a PNG).
+MAX_FRAMES = 160
+
+
+class Scene:
+    """A figure drawn once and then updated: the fast alternative to a draw function.
+
+    Subclasses create their axes and artists in ``setup(fig)`` and change them (``set_data``,
+    ``set_text``, ...) in ``update(**values)``, which may return a caption. Updating artists is
+    about three times faster than clearing and redrawing the figure.
+    """
+
+    def setup(self, fig):
+        raise NotImplementedError
+
+    def update(self, **values):
+        raise NotImplementedError
+
+
+class Control:
+    """A control over a finite list of values (the live widget may offer the same list)."""
+
+    def __init__(self, values, labels=None, *, value=None, description="", static_values=None):
+        self.values = list(values)
+        if not self.values:
+            raise ValueError(f"{type(self).__name__} needs at least one value")
+        self.labels = [str(v) for v in self.values] if labels is None else [str(l) for l in labels]
+        if len(self.labels) != len(self.values):
+            raise ValueError(
+                f"{len(self.labels)} labels for {len(self.values)} values in {description!r}")
+        self.value = self.values[0] if value is None else value
+        if self.value not in self.values:
+            raise ValueError(f"default {self.value!r} is not one of the values {self.values!r}")
+        self.description = description
+        static = self.values if static_values is None else list(static_values)
+        missing = [v for v in static if v not in self.values]
+        if missing:
+            raise ValueError(f"static_values {missing!r} are not among the values")
+        if self.value not in static:
+            static = sorted(set(static) | {self.value}, key=self.values.index)
+        self.static_values = static
+
+    def label_of(self, value):
+        return self.labels[self.values.index(value)]
+
+
+class Slider(Control):
+    """A slider over ``values`` (e.g. ``range(16)``); ``static_values`` may thin it for the book."""
+
+
+class Dropdown(Control):
+    """A drop-down menu. ``options`` is a list of values or a dict {label: value}."""
+
+    def __init__(self, options, *, value=None, description="", static_values=None):
+        if isinstance(options, dict):
+            labels, values = list(options), list(options.values())
+        else:
+            labels, values = None, list(options)
+        super().__init__(values, labels, value=value, description=description,
+                         static_values=static_values)
+
+
+class Checkbox(Control):
+    """A yes/no toggle."""
+
+    def __init__(self, *, value=False, description=""):
+        super().__init__([False, True], ["off", "on"], value=value, description=description)
+
+
+def figure_png(fig, dpi):
+    """Render a matplotlib Figure to PNG bytes (no timestamp metadata)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+class InteractiveFigure:
+    """A matplotlib figure driven by controls; live in Jupyter, precomputed in the book.
+
+    Inputs:
+    - draw: a function ``draw(fig, **values) -> str | None`` drawing on a cleared Figure, or
+      a ``Scene`` (set up once, then updated for each combination of values)
+    - controls: dict {name: Control}; names are the keyword arguments of ``draw``
+    - title: short description (used as text/plain and as the image's alt text)
+    - figsize, dpi: size of the figure in inches and its resolution
+    - layout: matplotlib layout engine ("constrained" is tidy but costs ~2x render time)
+    """
+
+    def __init__(self, draw, controls, *, title, figsize=(6.4, 3.2), dpi=80, layout=None):
+        self.draw = draw
+        self.controls = dict(controls)
+        self.title = title
+        self.dpi = dpi
+        self.figure = Figure(figsize=figsize, layout=layout)
+        FigureCanvasAgg(self.figure)
+        self._scene_ready = False
+        n_frames = 1
+        for control in self.controls.values():
+            n_frames *= len(control.static_values)
+        if n_frames > MAX_FRAMES:
+            raise ValueError(
+                f"{title!r}: {n_frames} precomputed frames exceed MAX_FRAMES={MAX_FRAMES}; "
+                "give the controls coarser static_values")
+
+    # --- rendering ---------------------------------------------------------------------
+    def render(self, **values):
+        """Draw for one combination of values; return (png_bytes, caption)."""
+        full = {name: c.value for name, c in self.controls.items()}
+        unknown = set(values) - set(full)
+        if unknown:
+            raise ValueError(f"unknown controls {sorted(unknown)}; known: {sorted(full)}")
+        full.update(values)
+        if isinstance(self.draw, Scene):
+            if not self._scene_ready:
+                self.draw.setup(self.figure)
+                self._scene_ready = True
+            caption = self.draw.update(**full)
+        else:
+            self.figure.clear()
+            caption = self.draw(self.figure, **full)
+        return figure_png(self.figure, self.dpi), ("" if caption is None else str(caption))
+
+    # --- the static (book) version -----------------------------------------------------
+    def frames(self):
+        """Yield (key, png, caption) for every combination of static values.
+
+        key is the controls' indices into their ``static_values``, joined with "|".
+        """
+        names = list(self.controls)
+        grids = [range(len(self.controls[n].static_values)) for n in names]
+        for indices in itertools.product(*grids):
+            values = {n: self.controls[n].static_values[i] for n, i in zip(names, indices)}
+            png, caption = self.render(**values)
+            yield "|".join(map(str, indices)), png, caption
+
+    def static_html(self):
+        """The precomputed player: controls, one <img>, and the frames as JSON."""
+        images, captions, index = [], [], {}
+        seen = {}
+        for key, png, caption in self.frames():
+            uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+            if uri not in seen:
+                seen[uri] = len(images)
+                images.append(uri)
+            index[key] = [seen[uri], len(captions)]
+            captions.append(caption)
+        default_key = "|".join(
+            str(c.static_values.index(c.value)) for c in self.controls.values())
+        first_image, first_caption = index[default_key]
+        data = {"index": index, "images": images, "captions": captions}
+        parts = ['<div class="cnn-widget">', '<div class="cnn-widget-controls">']
+        for name, control in self.controls.items():
+            parts.append(_static_control_html(name, control))
+        parts.append("</div>")
+        parts.append(f'<img class="cnn-widget-frame" alt="{html.escape(self.title)}" '
+                     f'src="{images[first_image]}">')
+        parts.append('<div class="cnn-widget-caption">'
+                     f"{html.escape(captions[first_caption])}</div>")
+        payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
+        parts.append(f'<script type="application/json" class="cnn-widget-data">{payload}</script>')
+        parts.append("</div>")
+        return "\n".join(parts)
+
+    # --- the live (Jupyter) version ----------------------------------------------------
+    def widget(self):
+        """An ipywidgets VBox: the controls above an Image that is redrawn on every change."""
+        import ipywidgets as widgets
+
+        png, caption = self.render()
+        image = widgets.Image(value=png, format="png")
+        caption_box = widgets.HTML(value=_caption_html(caption))
+        controls = {name: _live_control(name, c) for name, c in self.controls.items()}
+
+        def redraw(_change=None):
+            values = {name: _live_value(self.controls[name], w) for name, w in controls.items()}
+            image.value, text = self.render(**values)
+            caption_box.value = _caption_html(text)
+
+        for w in controls.values():
+            w.observe(redraw, names="value")
+        box = widgets.VBox([widgets.HBox(list(controls.values())), image, caption_box])
+        box.redraw = redraw
+        return box
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = self.widget()._repr_mimebundle_(include=include, exclude=exclude) or {}
+        if isinstance(bundle, tuple):  # (data, metadata)
+            bundle = bundle[0]
+        bundle = dict(bundle)
+        bundle["text/html"] = self.static_html()
+        bundle["text/plain"] = self.describe()
+        return bundle
+
+    def describe(self):
+        """A fixed one-line description (the text/plain part of the output)."""
+        parts = []
+        for name, c in self.controls.items():
+            parts.append(f"{name} ({len(c.values)} values)")
+        return f"Interactive figure: {self.title} | controls: " + ", ".join(parts)
+
+    def __repr__(self):
+        return self.describe()
+
+
+def _caption_html(text):
+    return f'<div class="cnn-widget-caption">{html.escape(text)}</div>' if text else ""
+
+
+def _static_control_html(name, control):
+    label = html.escape(control.description or name)
+    default = control.static_values.index(control.value)
+    labels = [control.label_of(v) for v in control.static_values]
+    if isinstance(control, Slider):
+        return (f'<label>{label} <input type="range" class="cnn-widget-slider" '
+                f'data-control="{html.escape(name)}" min="0" max="{len(labels) - 1}" step="1" '
+                f'value="{default}" data-labels="{html.escape(json.dumps(labels))}"> '
+                f"<output>{html.escape(labels[default])}</output></label>")
+    options = "".join(
+        f'<option value="{i}"{" selected" if i == default else ""}>{html.escape(l)}</option>'
+        for i, l in enumerate(labels))
+    return (f'<label>{label} <select class="cnn-widget-select" data-control="{html.escape(name)}">'
+            f"{options}</select></label>")
+
+
+def _live_control(name, control):
+    import ipywidgets as widgets
+
+    description = control.description or name
+    style = {"description_width": "initial"}
+    if isinstance(control, Checkbox):
+        return widgets.Checkbox(value=control.value, description=description, style=style)
+    if isinstance(control, Slider):
+        values = control.values
+        if all(isinstance(v, int) for v in values) and values == list(
+                range(values[0], values[-1] + 1, (values[1] - values[0]) if len(values) > 1 else 1)):
+            step = values[1] - values[0] if len(values) > 1 else 1
+            return widgets.IntSlider(value=control.value, min=values[0], max=values[-1],
+                                     step=step, description=description, style=style)
+        return widgets.SelectionSlider(options=list(zip(control.labels, range(len(values)))),
+                                       value=values.index(control.value),
+                                       description=description, style=style)
+    return widgets.Dropdown(options=list(zip(control.labels, range(len(control.values)))),
+                            value=control.values.index(control.value),
+                            description=description, style=style)
+
+
+def _live_value(control, w):
+    if isinstance(w.value, bool) or (isinstance(control, Slider) and
+                                     not hasattr(w, "options")):
+        return w.value
+    return control.values[w.value]

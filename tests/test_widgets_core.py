@@ -1,0 +1,100 @@
+"""The interactive-figure framework: one object, a live widget and a precomputed player."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from cnn_course.widgets import Checkbox, Dropdown, InteractiveFigure, Scene, Slider
+
+
+def _draw(fig, shift, cmap):
+    ax = fig.add_subplot()
+    ax.imshow(np.roll(np.eye(6), shift, axis=1), cmap=cmap)
+    ax.set_axis_off()
+    return f"shift = {shift}"
+
+
+def _figure(**kw):
+    return InteractiveFigure(_draw, {"shift": Slider(range(6), description="shift"),
+                                     "cmap": Dropdown({"gray": "gray", "magma": "magma"})},
+                             title="demo", figsize=(2, 2), **kw)
+
+
+def _payload(html):
+    return json.loads(re.search(r'class="cnn-widget-data">(.*?)</script>', html, re.S).group(1))
+
+
+def test_bundle_has_live_static_and_fixed_text_parts():
+    bundle = _figure()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"] == ("Interactive figure: demo | controls: shift (6 values), "
+                                    "cmap (2 values)")
+    assert bundle["text/html"].startswith('<div class="cnn-widget">')
+
+
+def test_static_player_has_a_frame_for_every_combination():
+    data = _payload(_figure().static_html())
+    assert sorted(data["index"]) == sorted(f"{i}|{j}" for i in range(6) for j in range(2))
+    assert len(set(data["images"])) == len(data["images"]) == 12
+    assert data["captions"][data["index"]["4|1"][1]] == "shift = 4"
+
+
+def test_static_values_thin_the_grid_and_keep_the_default():
+    fig = InteractiveFigure(_draw, {"shift": Slider(range(6), value=3, static_values=[0, 2, 4]),
+                                    "cmap": Dropdown(["gray"])}, title="t", figsize=(2, 2))
+    html = fig.static_html()
+    assert sorted(_payload(html)["index"]) == ["0|0", "1|0", "2|0", "3|0"]
+    assert 'max="3" step="1" value="2"' in html  # 3 is the third of [0, 2, 3, 4]
+
+
+def test_identical_frames_are_stored_once():
+    fig = InteractiveFigure(lambda fig, flag: fig.add_subplot().plot([0, 1]),
+                            {"flag": Checkbox()}, title="t", figsize=(2, 2))
+    data = _payload(fig.static_html())
+    assert len(data["images"]) == 1 and len(data["index"]) == 2
+
+
+def test_live_widget_redraws_in_place_when_a_control_moves():
+    box = _figure().widget()
+    controls, image, caption = box.children
+    before = image.value
+    controls.children[0].value = 4
+    assert image.value != before and "shift = 4" in caption.value
+    controls.children[1].value = 1  # magma
+    assert len(box.children) == 3  # no stacking figures
+
+
+def test_scene_is_set_up_once_and_updated():
+    class Counter(Scene):
+        def __init__(self):
+            self.setups = 0
+
+        def setup(self, fig):
+            self.setups += 1
+            self.im = fig.add_subplot().imshow(np.zeros((3, 3)), vmin=0, vmax=5)
+
+        def update(self, k):
+            self.im.set_data(np.full((3, 3), k))
+            return f"k={k}"
+
+    scene = Counter()
+    fig = InteractiveFigure(scene, {"k": Slider(range(5))}, title="scene", figsize=(2, 2))
+    pngs = {fig.render(k=k)[0] for k in range(5)}
+    assert scene.setups == 1 and len(pngs) == 5
+
+
+def test_too_many_frames_is_a_clear_error():
+    with pytest.raises(ValueError, match="precomputed frames exceed MAX_FRAMES"):
+        InteractiveFigure(_draw, {"shift": Slider(range(100)), "cmap": Dropdown(list("abc"))},
+                          title="big")
+
+
+def test_bad_controls_are_clear_errors():
+    with pytest.raises(ValueError, match="not one of the values"):
+        Slider(range(3), value=7)
+    with pytest.raises(ValueError, match="static_values"):
+        Slider(range(3), static_values=[5])
+    with pytest.raises(ValueError, match="unknown controls"):
+        _figure().render(nope=1)
