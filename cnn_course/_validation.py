@@ -46,3 +46,55 @@ def check_array(x, name, ndim=None, *, floating=False):
     if floating and x.dtype not in (np.float32, np.float64):
         raise TypeError(f"{name} must be float32 or float64, got {x.dtype}")
     return x
+
+
+def check_float_array(x, name, ndim=None, *, where=""):
+    """Check that ``x`` is a float32/float64 numpy array with ``ndim`` dimensions; return it.
+
+    ``where`` names the calling function and prefixes the message (e.g. ``"conv2d"``).
+    """
+    prefix = f"{where}: " if where else ""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{prefix}{name} must be a numpy array, got {type(x).__name__}")
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{prefix}{name} must have {ndim} dimensions, got {x.ndim} "
+                         f"({name}.shape={x.shape})")
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{prefix}{name} must be float32 or float64, got {x.dtype} "
+                        f"(convert it with {name}.astype(np.float32))")
+    return x
+
+
+def check_same_dtype(where, **arrays):
+    """Raise TypeError unless all given arrays (name=array, None skipped) share one dtype."""
+    given = {k: v for k, v in arrays.items() if v is not None}
+    dtypes = {v.dtype for v in given.values()}
+    if len(dtypes) > 1:
+        listing = ", ".join(f"{k} is {v.dtype}" for k, v in given.items())
+        raise TypeError(f"{where}: arrays must share one dtype, but {listing}; "
+                        "convert them with .astype(...) (ops never mix float32 and float64)")
+
+
+def check_shape(x, shape, name, *, where=""):
+    """Raise ValueError unless ``x.shape == shape``."""
+    if tuple(x.shape) != tuple(shape):
+        prefix = f"{where}: " if where else ""
+        raise ValueError(f"{prefix}{name} has shape {tuple(x.shape)} but {tuple(shape)} "
+                         "was expected")
+    return x
+
+
+def as_int(value, name, *, minimum=None):
+    """Return ``value`` as a Python int, rejecting floats and bools (TypeError) and values
+    below ``minimum`` (ValueError)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return value
+
+
+class NotReadyError(RuntimeError, ValueError):
+    """Raised by ``backward`` when ``forward`` has not run yet (a RuntimeError and a
+    ValueError, so either ``except`` clause catches it)."""
