@@ -1,0 +1,96 @@
+"""Wall-clock timing for the chapters, printed in ONE recognisable format.
+
+Timings change from run to run, so strict nbval cannot compare them. Every timing a notebook
+prints goes through this module, and every line it prints starts with ``[time]``; the sanitizer
+in ``tests/nbval_sanitize.cfg`` replaces the numbers in exactly these two line shapes::
+
+    [time] naive conv2d: 1.23 s
+    [time] loops: 1.23 s | im2col: 12.3 ms | speedup: 100.0x
+
+>>> with Timer("naive conv2d"):            # prints "[time] naive conv2d: ..." on exit
+...     result = conv2d_naive(x, W)
+>>> report_speedup("loops", best_time(lambda: conv2d_naive(x, W)),
+...                "im2col", best_time(lambda: conv2d(x, W)))
+
+Prose never states a measured number: the cell prints it.
+"""
+
+import time
+
+PREFIX = "[time]"
+
+_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns"))
+
+
+def format_seconds(seconds):
+    """A duration with 3 significant digits and a unit: "1.23 s", "45.6 ms", "789 us", "12.0 ns"."""
+    seconds = float(seconds)
+    if not seconds >= 0:
+        raise ValueError(f"format_seconds: a duration must be >= 0, got {seconds}")
+    if seconds >= 999.5:
+        return f"{seconds:.0f} s"
+    for scale, unit in _UNITS:
+        # 0.9995 rather than 1: 999.96 ms would print as "1.00e+03 ms"; it becomes "1.00 s"
+        if seconds >= 0.9995 * scale or unit == "ns":
+            return f"{seconds / scale:#.3g}".rstrip(".") + f" {unit}"
+
+
+def format_speedup(ratio):
+    """A ratio of two durations: "100.0x", "3.2x", "0.8x"."""
+    return f"{float(ratio):.1f}x"
+
+
+class Timer:
+    """Context manager measuring wall-clock time with ``time.perf_counter``.
+
+    ``Timer(name)`` prints ``[time] name: 1.23 s`` when the block ends; ``Timer()`` prints
+    nothing. The duration is in ``timer.seconds`` either way.
+    """
+
+    def __init__(self, name=None):
+        self.name = name
+        self.seconds = None
+        self._start = None
+
+    def __enter__(self):
+        self._start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.seconds = time.perf_counter() - self._start
+        if self.name is not None and exc_info[0] is None:
+            print(f"{PREFIX} {self.name}: {format_seconds(self.seconds)}")
+        return False
+
+
+def best_time(fn, *, repeat=3, number=1):
+    """Best (smallest) mean time of ``number`` calls of ``fn()``, over ``repeat`` rounds, in s.
+
+    The minimum is the least disturbed by other processes; call once before timing to warm
+    caches (and BLAS) if the first call is special.
+    """
+    if repeat < 1 or number < 1:
+        raise ValueError(f"best_time: repeat and number must be >= 1, got {repeat}, {number}")
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def report_speedup(name_a, seconds_a, name_b, seconds_b):
+    """Print ``[time] a: 1.23 s | b: 12.3 ms | speedup: 100.0x`` and return seconds_a / seconds_b.
+
+    The speedup is how many times faster ``b`` is than ``a``.
+    """
+    for name in (name_a, name_b):
+        if ":" in str(name) or "|" in str(name) or "\n" in str(name):
+            raise ValueError(f"report_speedup: names may not contain ':', '|' or newlines: {name!r}")
+    if seconds_b <= 0:
+        raise ValueError(f"report_speedup: seconds_b must be positive, got {seconds_b}")
+    ratio = seconds_a / seconds_b
+    print(f"{PREFIX} {name_a}: {format_seconds(seconds_a)} | "
+          f"{name_b}: {format_seconds(seconds_b)} | speedup: {format_speedup(ratio)}")
+    return ratio

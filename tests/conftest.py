@@ -1,0 +1,128 @@
+"""Shared fixtures: the built book (built once per test run) and the pages of the table of contents.
+
+The book is built by the session fixture `built_book`. Under pytest-xdist every worker has its
+own session, so the build is guarded by a file lock and stamped with the run's id: whichever
+worker asks first builds, the others wait and reuse the result.
+"""
+
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD_DIR = REPO / "_build"
+HTML_DIR = BUILD_DIR / "html"
+SCREENSHOT_DIR = BUILD_DIR / "screenshots"
+VENDORED_MATHJAX = REPO / "book" / "_vendor" / "mathjax" / "tex-mml-chtml.js"
+
+# --all: a fresh Sphinx environment, so warnings of unchanged pages are reported again
+BUILD_COMMAND = ["build", "-W", "-n", "--keep-going", "--all", "."]
+
+
+def toc_pages():
+    """Every page in _toc.yml, in order, as paths relative to the repo without suffix."""
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                pages.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    walk(toc.get("chapters"))
+    for part in toc.get("parts") or []:
+        walk(part.get("chapters"))
+    return pages
+
+
+def is_chapter(page):
+    """Chapter pages are the notebooks book/0*.ipynb (they hold the interactive figures)."""
+    return Path(page).name.startswith("0") and (REPO / f"{page}.ipynb").is_file()
+
+
+def pytest_generate_tests(metafunc):
+    """`toc_page`: every page in the toc; `chapter_page`: every chapter page (one test each)."""
+    if "toc_page" in metafunc.fixturenames:
+        metafunc.parametrize("toc_page", toc_pages(), scope="module")
+    if "chapter_page" in metafunc.fixturenames:
+        metafunc.parametrize("chapter_page", [p for p in toc_pages() if is_chapter(p)],
+                             scope="module")
+
+
+@pytest.fixture(scope="session")
+def repo_root():
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def toc():
+    """The pages of _toc.yml, in order (paths relative to the repo, no suffix)."""
+    return toc_pages()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir():
+    return SCREENSHOT_DIR
+
+
+@dataclass
+class BookBuild:
+    returncode: int
+    log: str
+    seconds: float
+    html_dir: Path = HTML_DIR
+
+    @property
+    def ok(self):
+        return self.returncode == 0
+
+    def log_tail(self, lines=60):
+        return "\n".join(self.log.splitlines()[-lines:])
+
+
+def _run_build():
+    start = time.perf_counter()
+    log = ""
+    if not VENDORED_MATHJAX.is_file():
+        vendor = subprocess.run([sys.executable, str(REPO / ".ci" / "vendor_assets.py")],
+                                cwd=REPO, capture_output=True, text=True)
+        log += vendor.stdout + vendor.stderr
+        if vendor.returncode != 0:
+            return BookBuild(vendor.returncode, log, time.perf_counter() - start)
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    build = subprocess.run([str(jupyter_book), *BUILD_COMMAND], cwd=REPO,
+                           capture_output=True, text=True)
+    log += build.stdout + build.stderr
+    return BookBuild(build.returncode, log, time.perf_counter() - start)
+
+
+@pytest.fixture(scope="session")
+def built_book():
+    """Build the book once per test run (`jupyter-book build -W -n --keep-going --all .`)."""
+    BUILD_DIR.mkdir(exist_ok=True)
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+    stamp = BUILD_DIR / ".test-build.json"
+    with open(BUILD_DIR / ".test-build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if stamp.is_file():
+                previous = json.loads(stamp.read_text(encoding="utf-8"))
+                if previous.get("run_id") == run_id:
+                    return BookBuild(previous["returncode"], previous["log"], 0.0)
+            result = _run_build()
+            stamp.write_text(json.dumps({"run_id": run_id, "returncode": result.returncode,
+                                         "log": result.log}), encoding="utf-8")
+            return result
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -1,0 +1,65 @@
+"""The book builds with warnings as errors, lists every page, and references nothing off-site.
+
+The browser tests (tests/test_browser.py) check the same built pages in headless chromium.
+"""
+
+import re
+
+import pytest
+
+# <script src=...>, <link href=...>, <img src=...>, <iframe src=...> etc. pointing at another host
+EXTERNAL_RESOURCE = re.compile(
+    r"<(script|link|img|iframe|source|video|audio|embed)\b[^>]*?\b(src|href)=\"(https?:)?//", re.I)
+
+
+def test_book_builds_with_warnings_as_errors(built_book):
+    assert built_book.ok, (
+        "jupyter-book build -W -n --keep-going --all . failed "
+        f"(exit {built_book.returncode}); end of its log:\n{built_book.log_tail()}")
+
+
+def test_toc_and_book_folder_list_the_same_pages(toc, repo_root):
+    """Every page in the toc exists, and every page in book/ is in the toc (an unlisted page
+    would be silently left out of the book, because only_build_toc_files is on)."""
+    missing = [p for p in toc
+               if not any((repo_root / f"{p}{s}").is_file() for s in (".md", ".ipynb"))]
+    assert not missing, f"_toc.yml lists pages that do not exist: {missing}"
+    on_disk = sorted(p.relative_to(repo_root).with_suffix("").as_posix()
+                     for p in (repo_root / "book").glob("*") if p.suffix in (".md", ".ipynb"))
+    unlisted = [p for p in on_disk if p not in toc]
+    assert not unlisted, f"pages in book/ missing from _toc.yml (uncomment or add them): {unlisted}"
+
+
+def test_every_toc_page_is_built(built_book, toc):
+    if not built_book.ok:
+        pytest.fail("the book did not build; see test_book_builds_with_warnings_as_errors")
+    for page in toc:
+        assert (built_book.html_dir / f"{page}.html").is_file(), f"{page} has no HTML page"
+
+
+def test_built_pages_load_no_resource_from_another_host(built_book):
+    """A static check of the HTML; the browser test watches the actual requests."""
+    if not built_book.ok:
+        pytest.fail("the book did not build; see test_book_builds_with_warnings_as_errors")
+    offenders = {}
+    for html in sorted(built_book.html_dir.rglob("*.html")):
+        found = [m.group(0) for m in EXTERNAL_RESOURCE.finditer(html.read_text(encoding="utf-8"))]
+        if found:
+            offenders[str(html.relative_to(built_book.html_dir))] = found[:3]
+    assert not offenders, f"pages that load resources from other hosts: {offenders}"
+
+
+def test_interactive_figures_render_their_static_html_view(built_book, toc, repo_root):
+    """myst-nb prefers text/html over the ipywidgets view (nb_mime_priority_overrides): no page
+    may contain a widget view, which would need the ipywidgets HTML manager and a kernel."""
+    if not built_book.ok:
+        pytest.fail("the book did not build; see test_book_builds_with_warnings_as_errors")
+    for page in toc:
+        text = (built_book.html_dir / f"{page}.html").read_text(encoding="utf-8")
+        assert "application/vnd.jupyter.widget-view+json" not in text, (
+            f"{page}: a widget view was rendered instead of its static text/html version")
+        assert "require.min.js" not in text and "embed-amd" not in text, (
+            f"{page}: loads require.js or the ipywidgets HTML manager")
+        source = repo_root / f"{page}.ipynb"
+        if source.is_file() and "cnn-widget" in source.read_text(encoding="utf-8"):
+            assert 'class="cnn-widget"' in text, f"{page}: its interactive figures are missing"

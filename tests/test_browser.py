@@ -1,0 +1,236 @@
+"""Every page of the built book, in headless chromium, served from 127.0.0.1.
+
+For each page in the toc: no console errors, no request to any host but 127.0.0.1, math typeset
+by the vendored MathJax, every image decoded; on each chapter page, moving a slider of a
+precomputed interactive figure (book/_static/cnn_widgets.js) swaps the figure. A screenshot of
+every page is saved in _build/screenshots/ (kept by CI as an artefact).
+
+Uses Debian's chromium (/usr/bin/chromium), never `playwright install`. Without it the tests are
+skipped, except in CI (CI=true), where a missing browser is a failure.
+"""
+
+import functools
+import http.server
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+HOST = "127.0.0.1"
+TIMEOUT_MS = 30_000
+
+# Text left in the page (outside code and MathJax output) that means math was not typeset.
+RAW_TEX_JS = r"""() => {
+  const root = document.querySelector("main") || document.body;
+  const clone = root.cloneNode(true);
+  clone.querySelectorAll("pre, code, script, style, textarea, mjx-container, .highlight")
+       .forEach(e => e.remove());
+  const text = clone.textContent;
+  return ["\\(", "\\)", "\\[", "\\]", "$$", "\\begin{"].filter(s => text.includes(s));
+}"""
+
+MATH_JS = """() => {
+  const math = Array.from(document.querySelectorAll("span.math, div.math"));
+  return {math: math.length,
+          typeset: math.filter(m => m.querySelector("mjx-container")).length,
+          containers: document.querySelectorAll("mjx-container").length};
+}"""
+
+IMAGES_JS = """async () => {
+  const images = Array.from(document.images);
+  images.forEach(img => { img.loading = "eager"; });
+  await Promise.all(images.map(img => img.decode().catch(() => null)));
+  return images.filter(img => !(img.complete && img.naturalWidth > 0))
+               .map(img => (img.currentSrc || img.src || "").slice(0, 120) || img.outerHTML.slice(0, 120));
+}"""
+
+
+def _chromium_or_skip():
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{CHROMIUM} is missing; in CI the browser tests must run (.ci/run installs it)")
+    pytest.skip(f"{CHROMIUM} not found (apt-get install chromium); browser tests need it")
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(built_book):
+    if not built_book.ok:
+        pytest.fail("the book did not build; see tests/test_book.py")
+    handler = functools.partial(_QuietHandler, directory=str(built_book.html_dir))
+    httpd = http.server.ThreadingHTTPServer((HOST, 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://{HOST}:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _chromium_or_skip()
+    if os.environ.get("CI") == "true":
+        from playwright.sync_api import sync_playwright
+    else:
+        sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class PageVisit:
+    page: object                       # playwright Page, still open
+    console_errors: list = field(default_factory=list)
+    requests: list = field(default_factory=list)
+    bad_responses: list = field(default_factory=list)
+    failed_requests: list = field(default_factory=list)
+
+
+def _offsite(url):
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):
+        return False
+    return parts.scheme not in ("http", "https") or parts.hostname != HOST
+
+
+def _open(browser, server, page_path, screenshot_dir=None):
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  service_workers="block")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    visit = PageVisit(page)
+    page.on("console", lambda m: m.type == "error" and visit.console_errors.append(
+        f"{m.text} ({m.location.get('url', '')})"))
+    page.on("pageerror", lambda e: visit.console_errors.append(f"uncaught: {e}"))
+    context.on("request", lambda r: visit.requests.append(r.url))
+    context.on("requestfailed", lambda r: visit.failed_requests.append(
+        f"{r.url}: {r.failure}"))
+    context.on("response", lambda r: r.status >= 400 and visit.bad_responses.append(
+        f"{r.status} {r.url}"))
+    # record every request (above), but never let one leave the machine
+    context.route(lambda url: _offsite(url), lambda route: route.abort())
+    page.goto(f"{server}/{page_path}.html", wait_until="load")
+    page.evaluate("() => (window.MathJax && MathJax.startup && MathJax.startup.promise) || null")
+    page.evaluate("() => document.fonts.ready.then(() => null)")
+    if screenshot_dir is not None:
+        screenshot_dir.mkdir(parents=True, exist_ok=True)
+        name = page_path.replace("/", "__")
+        page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
+    return visit
+
+
+@pytest.fixture(scope="module")
+def visit(browser, server, toc_page, screenshot_dir):
+    visit = _open(browser, server, toc_page, screenshot_dir)
+    yield visit
+    visit.page.context.close()
+
+
+@pytest.fixture(scope="module")
+def chapter_visit(browser, server, chapter_page):
+    visit = _open(browser, server, chapter_page)
+    yield visit
+    visit.page.context.close()
+
+
+def test_page_has_no_console_errors(visit, toc_page):
+    problems = visit.console_errors + visit.bad_responses + visit.failed_requests
+    assert not problems, f"{toc_page}: " + "\n".join(problems)
+
+
+def test_page_requests_nothing_off_127_0_0_1(visit, toc_page):
+    offsite = [url for url in visit.requests if _offsite(url)]
+    assert visit.requests, f"{toc_page}: no request recorded at all (is the recorder working?)"
+    assert not offsite, f"{toc_page} requested other hosts: {offsite}"
+
+
+def test_page_math_is_typeset(visit, toc_page):
+    counts = visit.page.evaluate(MATH_JS)
+    assert counts["typeset"] == counts["math"], (
+        f"{toc_page}: {counts['math']} formulas, only {counts['typeset']} typeset by MathJax")
+    if counts["math"]:
+        assert counts["containers"] >= counts["math"]
+    leftovers = visit.page.evaluate(RAW_TEX_JS)
+    assert not leftovers, f"{toc_page}: raw TeX delimiters left in the page: {leftovers}"
+
+
+def test_page_images_are_displayed(visit, toc_page):
+    broken = visit.page.evaluate(IMAGES_JS)
+    assert not broken, f"{toc_page}: images not displayed (naturalWidth 0): {broken}"
+
+
+FRAME_SRC_JS = "el => el.closest('.cnn-widget').querySelector('img.cnn-widget-frame').src"
+FRAME_SHOWN_JS = ("el => { const img = el.closest('.cnn-widget').querySelector('img.cnn-widget-frame');"
+                  " return img.decode().then(() => img.naturalWidth, () => 0); }")
+
+
+def _move_a_slider(page, tried):
+    """Press End (Home if at the end) on each slider in turn; return the first that swaps its
+    figure's image, or None."""
+    sliders = page.locator(".cnn-widget input[type=range]")
+    for i in range(sliders.count()):
+        slider = sliders.nth(i)
+        before = slider.evaluate(FRAME_SRC_JS)
+        at_max = slider.input_value() == slider.get_attribute("max")
+        slider.focus()
+        page.keyboard.press("Home" if at_max else "End")
+        changed = slider.evaluate(FRAME_SRC_JS) != before
+        tried.append(f"slider {i} ({slider.get_attribute('data-control')}) -> "
+                     f"{slider.input_value()}: image changed: {changed}")
+        if changed:
+            return slider
+    return None
+
+
+def _pick_another_option(page, tried):
+    """Choose each other option of each drop-down in turn; return the first select that swaps
+    its figure's image, or None."""
+    selects = page.locator(".cnn-widget select")
+    for i in range(selects.count()):
+        select = selects.nth(i)
+        before = select.evaluate(FRAME_SRC_JS)
+        values = select.locator("option").evaluate_all("options => options.map(o => o.value)")
+        for value in [v for v in values if v != select.input_value()]:
+            select.select_option(value)
+            changed = select.evaluate(FRAME_SRC_JS) != before
+            tried.append(f"select {i} ({select.get_attribute('data-control')}) -> {value}: "
+                         f"image changed: {changed}")
+            if changed:
+                return select
+    return None
+
+
+def test_chapter_slider_changes_the_figure(chapter_visit, chapter_page):
+    """Moving a slider of a precomputed figure (keyboard End/Home, as a reader would) swaps the
+    figure's image, and the new image is displayed. Only a chapter whose figures have no slider
+    at all is tested with their drop-down menus instead."""
+    page = chapter_visit.page
+    assert page.locator(".cnn-widget").count() > 0, (
+        f"{chapter_page}: no interactive figure (.cnn-widget) on the page; are the explorer "
+        "cells executed and their outputs stored?")
+    tried = []
+    control = _move_a_slider(page, tried)
+    if control is None and page.locator(".cnn-widget input[type=range]").count() == 0:
+        control = _pick_another_option(page, tried)
+    if control is None:
+        pytest.fail(f"{chapter_page}: no control changed its figure:\n" + "\n".join(tried))
+    assert control.evaluate(FRAME_SHOWN_JS) > 0, f"{chapter_page}: the new frame is not displayed"
+    assert not chapter_visit.console_errors, chapter_visit.console_errors

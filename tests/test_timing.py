@@ -1,0 +1,104 @@
+"""cnn_course.timing prints one format, and the nbval sanitizers really neutralise it."""
+
+import re
+from pathlib import Path
+
+import pytest
+from nbval.plugin import get_sanitize_patterns
+
+from cnn_course import timing
+
+SANITIZE_CFG = Path(__file__).with_name("nbval_sanitize.cfg")
+
+
+def sanitize(text):
+    """Apply tests/nbval_sanitize.cfg exactly as nbval does (same parser, same order)."""
+    for regex, replace in get_sanitize_patterns(SANITIZE_CFG.read_text(encoding="utf-8")):
+        text = re.sub(regex, replace, text)
+    return text
+
+
+@pytest.mark.parametrize("seconds, expected", [
+    (1.234, "1.23 s"), (12.34, "12.3 s"), (0.0456, "45.6 ms"), (7.89e-4, "789 us"),
+    (1.2e-8, "12.0 ns"), (0.99996, "1.00 s"), (0.5, "500 ms"), (2000.4, "2000 s"),
+])
+def test_format_seconds_uses_three_significant_digits_and_a_unit(seconds, expected):
+    assert timing.format_seconds(seconds) == expected
+
+
+def test_format_seconds_rejects_negative_and_nan():
+    for bad in (-1.0, float("nan")):
+        with pytest.raises(ValueError, match="must be >= 0"):
+            timing.format_seconds(bad)
+
+
+def test_timer_measures_and_prints_one_time_line(capsys):
+    with timing.Timer("naive conv2d") as t:
+        sum(range(1000))
+    out = capsys.readouterr().out
+    assert t.seconds > 0
+    assert re.fullmatch(r"\[time\] naive conv2d: [0-9.]+ (s|ms|us|ns)\n", out)
+
+
+def test_unnamed_timer_prints_nothing(capsys):
+    with timing.Timer() as t:
+        pass
+    assert capsys.readouterr().out == "" and t.seconds >= 0
+
+
+def test_report_speedup_returns_the_ratio_a_over_b(capsys):
+    ratio = timing.report_speedup("loops", 2.0, "im2col", 0.02)
+    assert ratio == pytest.approx(100.0)
+    assert capsys.readouterr().out == "[time] loops: 2.00 s | im2col: 20.0 ms | speedup: 100.0x\n"
+
+
+def test_report_speedup_rejects_names_that_would_break_the_format():
+    with pytest.raises(ValueError, match="names may not contain"):
+        timing.report_speedup("a: b", 1.0, "c", 1.0)
+
+
+def test_best_time_calls_the_function_repeat_times_number():
+    calls = []
+    assert timing.best_time(lambda: calls.append(1), repeat=3, number=2) >= 0
+    assert len(calls) == 6
+
+
+@pytest.mark.parametrize("seconds_a, seconds_b", [(1.234, 0.0123), (123.0, 4.5e-7), (0.8, 1.1)])
+def test_sanitizer_makes_two_speedup_reports_identical(capsys, seconds_a, seconds_b):
+    timing.report_speedup("loops", seconds_a, "im2col", seconds_b)
+    timing.report_speedup("loops", 1.0, "im2col", 1.0)
+    first, second = capsys.readouterr().out.splitlines()
+    assert first != second
+    assert sanitize(first) == sanitize(second) == (
+        "[time] loops: <TIME> | im2col: <TIME> | speedup: <RATIO>x")
+
+
+def test_sanitizer_makes_two_timer_lines_identical_but_keeps_the_name(capsys):
+    for _ in range(2):
+        with timing.Timer("forward pass"):
+            pass
+    print("[time] forward pass: 3.21 s")
+    lines = capsys.readouterr().out.splitlines()
+    assert {sanitize(line) for line in lines} == {"[time] forward pass: <TIME>"}
+    assert sanitize("[time] backward pass: 1.00 s") != sanitize(lines[0])
+
+
+def test_sanitizer_leaves_other_numbers_alone():
+    text = "loss 0.123 after 3 s\naccuracy: 97.5 %\n[time] typed by hand 3 s\n"
+    assert sanitize(text) == text
+
+
+def test_sanitizer_replaces_image_bytes_inside_html_but_keeps_the_markup():
+    a = '<img class="cnn-widget-frame" src="data:image/png;base64,iVBORw0KGgoAAA+/=">'
+    b = '<img class="cnn-widget-frame" src="data:image/png;base64,iVBORw0KGgoBBB/+=">'
+    assert sanitize(a) == sanitize(b) == (
+        '<img class="cnn-widget-frame" src="data:image/png;base64,<IMAGE-BYTES>">')
+    assert sanitize(a.replace("cnn-widget-frame", "other")) != sanitize(a)
+
+
+def test_sanitizer_replaces_tqdm_times_but_keeps_counts_and_postfix():
+    a = "100%|##########| 10/10 [00:03<00:00,  2.95it/s, loss=0.231]"
+    b = "100%|##########| 10/10 [01:12<00:00,  7.10s/it, loss=0.231]"
+    assert sanitize(a) == sanitize(b)
+    assert "10/10" in sanitize(a) and "loss=0.231" in sanitize(a)
+    assert sanitize(a) != sanitize(a.replace("loss=0.231", "loss=0.232"))
