@@ -1,0 +1,280 @@
+"""Chapter 1 figures: the sliding window of a cross-correlation, and hand-made kernels on digits.
+
+Explorers (one notebook cell each; live in Jupyter, precomputed in the book):
+
+- ``sliding_window_explorer(X, K, bias)``: a slider walks the window over the input; the
+  element-wise products and their sum fill the output one cell at a time.
+- ``kernel_explorer(images)``: pick a hand-made 3x3 kernel, turn it in 45-degree steps, pick
+  a digit, and see its feature map.
+
+Static figures (return a matplotlib Figure; end the notebook cell with ``plt.show()``):
+``plot_images``, ``plot_feature_maps``.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.collections import LineCollection
+from matplotlib.patches import Rectangle
+
+from cnn_course import kernels
+from cnn_course.widgets.core import Dropdown, InteractiveFigure, Scene, Slider
+
+_DIVERGING = "RdBu_r"          # red positive, blue negative, white zero
+
+
+def _fmt(v):
+    """A number as short text: integers without a decimal point, never "-0"."""
+    v = float(v) + 0.0
+    return f"{v:.0f}" if v == round(v) and abs(v) < 1e6 else f"{v:.2g}"
+
+
+def _term(v):
+    """A factor inside a sum, with negatives in parentheses."""
+    text = _fmt(v)
+    return f"({text})" if v < 0 else text
+
+
+def _cell_texts(ax, values, fontsize):
+    """Write every value of a 2-D array in its cell; return the Text artists (rows, cols)."""
+    texts = np.empty(values.shape, dtype=object)
+    for (r, c), v in np.ndenumerate(values):
+        texts[r, c] = ax.text(c, r, _fmt(v), ha="center", va="center", fontsize=fontsize)
+    return texts
+
+
+def _grid_axes(ax, shape, title):
+    """An image panel with thin cell borders and no ticks; returns the border lines."""
+    rows, cols = shape
+    segments = [[(-0.5, r - 0.5), (cols - 0.5, r - 0.5)] for r in range(rows + 1)]
+    segments += [[(c - 0.5, -0.5), (c - 0.5, rows - 0.5)] for c in range(cols + 1)]
+    lines = ax.add_collection(LineCollection(segments, colors="0.6", linewidths=0.6,
+                                             clip_on=False))
+    ax.set_xlim(-0.5, cols - 0.5)
+    ax.set_ylim(rows - 0.5, -0.5)
+    ax.set_axis_off()          # ticks are the slow part of a redraw
+    ax.set_title(title, fontsize=10, y=1.0)  # a fixed y skips a slow layout step
+    return lines
+
+
+class FrozenLayer(Artist):
+    """Draws a fixed set of artists once per output size, then pastes the cached pixels.
+
+    Text is the slow part of a matplotlib redraw. Artists that never change between frames
+    (the input's numbers, the kernel, titles) are handed to a FrozenLayer: it hides them from
+    their axes, draws them itself the first time, copies the figure's pixels, and on every
+    later draw of the same size restores those pixels instead. It sits below the axes
+    (zorder -100), whose own background patches must be off (``set_axis_off``).
+    """
+
+    def __init__(self, fig, artists):
+        super().__init__()
+        self.frozen = list(artists)
+        self._pixels = {}
+        self.set_zorder(-100)
+        for artist in self.frozen:
+            artist.set_visible(False)
+        fig.add_artist(self)
+
+    def draw(self, renderer):
+        key = (renderer.width, renderer.height, renderer.dpi)
+        if key in self._pixels:
+            renderer.restore_region(self._pixels[key])
+            return
+        for artist in self.frozen:
+            artist.set_visible(True)
+            artist.draw(renderer)
+            artist.set_visible(False)
+        self._pixels[key] = renderer.copy_from_bbox(self.get_figure(root=True).bbox)
+
+
+class SlidingWindowScene(Scene):
+    """Input with the current window, kernel, products, and the output filled so far."""
+
+    def __init__(self, X, K, bias=0.0):
+        self.X = np.asarray(X, dtype=float)
+        self.K = np.asarray(K, dtype=float)
+        self.bias = float(bias)
+        self.Y = kernels.apply_kernel(self.X, self.K, self.bias)
+        self.FH, self.FW = self.K.shape
+
+    def setup(self, fig):
+        X, K, Y = self.X, self.K, self.Y
+        widths = [X.shape[1], K.shape[1], K.shape[1], Y.shape[1]]
+        ax_x, ax_k, ax_p, ax_y = fig.subplots(1, 4, gridspec_kw={"width_ratios": widths})
+        frozen = []            # drawn once: everything but the window, products and cover
+
+        span = max(np.abs(X).max(), 1.0)
+        frozen.append(ax_x.imshow(X, cmap="Greys", vmin=-span, vmax=3 * span))
+        frozen += [_grid_axes(ax_x, X.shape, "input X"), ax_x.title]
+        frozen += list(_cell_texts(ax_x, X, 10).flat)
+        self.window = Rectangle((-0.5, -0.5), self.FW, self.FH, fill=False, edgecolor="C1",
+                                linewidth=3)
+        ax_x.add_patch(self.window)
+
+        kspan = max(np.abs(K).max(), 1e-12) * 2.5
+        frozen.append(ax_k.imshow(K, cmap=_DIVERGING, vmin=-kspan, vmax=kspan))
+        frozen += [_grid_axes(ax_k, K.shape, "kernel K"), ax_k.title]
+        frozen += list(_cell_texts(ax_k, K, 10).flat)
+
+        products = X[:self.FH, :self.FW] * K
+        pspan = max(np.abs(X).max() * np.abs(K).max(), 1e-12) * 2.5
+        self.products_image = ax_p.imshow(products, cmap=_DIVERGING, vmin=-pspan, vmax=pspan)
+        frozen += [_grid_axes(ax_p, K.shape, "window * K"), ax_p.title]
+        self.product_texts = _cell_texts(ax_p, products, 10)
+
+        # The whole output is drawn once; a white cover hides the cells not computed yet.
+        yspan = max(np.abs(Y).max(), 1e-12) * 2.5
+        frozen.append(ax_y.imshow(Y, cmap=_DIVERGING, vmin=-yspan, vmax=yspan))
+        frozen += list(_cell_texts(ax_y, Y, 10).flat) + [ax_y.title]
+        self.cover = ax_y.imshow(np.ones(Y.shape + (4,)), zorder=2)
+        _grid_axes(ax_y, Y.shape, "output Y").set_zorder(3)
+        ax_y.set_title("output Y", fontsize=10, y=1.0)
+        self.current = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="C1", linewidth=3,
+                                 zorder=4)
+        ax_y.add_patch(self.current)
+        fig.subplots_adjust(left=0.01, right=0.99, top=0.86, bottom=0.03, wspace=0.15)
+        FrozenLayer(fig, frozen)
+
+    def update(self, position):
+        OH, OW = self.Y.shape
+        i, j = divmod(int(position), OW)
+        window = self.X[i:i + self.FH, j:j + self.FW]
+        products = window * self.K
+        self.window.set_xy((j - 0.5, i - 0.5))
+        self.products_image.set_data(products)
+        for (r, c), v in np.ndenumerate(products):
+            self.product_texts[r, c].set_text(_fmt(v))
+        cover = np.ones(self.Y.shape + (4,))
+        cover.reshape(-1, 4)[:position + 1, 3] = 0.0      # computed cells become see-through
+        self.cover.set_data(cover)
+        self.current.set_xy((j - 0.5, i - 0.5))
+        terms = " + ".join(f"{_term(x)}×{_term(k)}" for x, k in zip(window.flat, self.K.flat))
+        bias = f" + {_term(self.bias)}" if self.bias else ""
+        return f"Y[{i}, {j}] = {terms}{bias} = {_fmt(self.Y[i, j])}"
+
+
+def sliding_window_explorer(X, K, bias=0.0):
+    """Walk a kernel over a small input, one output position per slider step.
+
+    Inputs:
+    - X: input of shape (H, W), small (e.g. 5x5) so every value can be printed in its cell
+    - K: kernel of shape (FH, FW)
+    - bias: a number added to every output
+
+    Returns an InteractiveFigure with one slider over the OH * OW output positions (row by
+    row); the static book holds every position.
+    """
+    scene = SlidingWindowScene(X, K, bias)
+    OH, OW = scene.Y.shape
+    positions = list(range(OH * OW))
+    labels = [f"Y[{p // OW}, {p % OW}]" for p in positions]
+    return InteractiveFigure(
+        scene, {"position": Slider(positions, labels, description="output position")},
+        title=f"a {scene.FH}x{scene.FW} kernel sliding over a {X.shape[0]}x{X.shape[1]} input",
+        figsize=(8.4, 2.5))
+
+
+class KernelScene(Scene):
+    """A digit, a (turned) hand-made kernel, and the feature map it makes."""
+
+    def __init__(self, images):
+        self.images = [np.asarray(img, dtype=np.float64) for img in images]
+
+    def setup(self, fig):
+        axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [28, 14, 26]})
+        ax_x, ax_k, ax_y = axes
+        self.digit = ax_x.imshow(self.images[0], cmap="gray_r", vmin=0, vmax=1)
+        ax_x.set_title("input digit", fontsize=10, y=1.0)
+        self.kernel_image = ax_k.imshow(np.zeros((3, 3)), cmap=_DIVERGING, vmin=-1, vmax=1)
+        _grid_axes(ax_k, (3, 3), "kernel")
+        self.kernel_texts = _cell_texts(ax_k, np.zeros((3, 3)), 11)
+        H, W = self.images[0].shape
+        self.feature = ax_y.imshow(np.zeros((H - 2, W - 2)), cmap=_DIVERGING, vmin=-1, vmax=1)
+        ax_y.set_title("feature map (red +, blue -)", fontsize=10, y=1.0)
+        for ax in (ax_x, ax_y):
+            ax.set_axis_off()
+        fig.subplots_adjust(left=0.01, right=0.99, top=0.88, bottom=0.02, wspace=0.08)
+
+    def update(self, kernel, turn, digit):
+        K = kernels.rotate45(kernels.get_kernel(kernel), turn)
+        image = self.images[digit]
+        Y = kernels.apply_kernel(image, K)
+        self.digit.set_data(image)
+        kspan = np.abs(K).max() * 2
+        self.kernel_image.set_data(K)
+        self.kernel_image.set_clim(-kspan, kspan)
+        for (r, c), v in np.ndenumerate(K):
+            self.kernel_texts[r, c].set_text(_fmt(v))
+        span = max(np.abs(Y).max(), 1e-12)
+        self.feature.set_data(Y)
+        self.feature.set_clim(-span, span)
+        turned = f" turned {45 * turn} degrees" if turn % 8 else ""
+        return (f"{kernel}{turned}: weights sum to {_fmt(K.sum())}; "
+                f"feature map from {Y.min():.2f} to {Y.max():.2f}")
+
+
+def kernel_explorer(images, labels=None, static_digits=1):
+    """Apply hand-made 3x3 kernels to digits.
+
+    Inputs:
+    - images: a sequence of 2-D images (e.g. MNIST digits of shape (28, 28))
+    - labels: names shown in the digit menu (default "image 0", "image 1", ...)
+    - static_digits: how many of the images the static book precomputes (the live widget
+      offers all of them)
+
+    Controls: the kernel (``kernels.KERNEL_NAMES``), a turn in 45-degree steps (clockwise),
+    and the digit.
+    """
+    images = list(images)
+    if not images:
+        raise ValueError("kernel_explorer needs at least one image")
+    labels = [f"image {i}" for i in range(len(images))] if labels is None else list(labels)
+    if len(labels) != len(images):
+        raise ValueError(f"kernel_explorer: {len(labels)} labels for {len(images)} images")
+    digits = {label: i for i, label in enumerate(labels)}
+    controls = {
+        "kernel": Dropdown(list(kernels.KERNEL_NAMES), value="vertical edge",
+                           description="kernel"),
+        "turn": Slider(range(8), [f"{45 * t} deg" for t in range(8)], description="turn"),
+        "digit": Dropdown(digits, description="digit",
+                          static_values=list(range(min(static_digits, len(images))))),
+    }
+    return InteractiveFigure(KernelScene(images), controls,
+                             title="a hand-made 3x3 kernel applied to a digit",
+                             figsize=(7.0, 2.6))
+
+
+def plot_images(images, titles, *, cmap="gray_r", figsize=None, symmetric=False):
+    """Show images side by side, axes off; return the Figure.
+
+    With symmetric=True each image uses a diverging map centred on 0 (red +, blue -).
+    """
+    n = len(images)
+    fig, axes = plt.subplots(1, n, figsize=figsize or (2.2 * n, 2.4), squeeze=False)
+    for ax, image, title in zip(axes[0], images, titles):
+        if symmetric:
+            span = max(np.abs(image).max(), 1e-12)
+            ax.imshow(image, cmap=_DIVERGING, vmin=-span, vmax=span)
+        else:
+            ax.imshow(image, cmap=cmap)
+        ax.set_title(title, fontsize=10)
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def plot_feature_maps(image, names):
+    """The image, then its feature map under each named hand-made kernel; return the Figure."""
+    maps = [kernels.apply_kernel(image, kernels.get_kernel(name)) for name in names]
+    fig, axes = plt.subplots(1, len(names) + 1, figsize=(2.2 * (len(names) + 1), 2.5))
+    axes[0].imshow(image, cmap="gray_r")
+    axes[0].set_title("input", fontsize=10)
+    for ax, name, Y in zip(axes[1:], names, maps):
+        span = max(np.abs(Y).max(), 1e-12)
+        ax.imshow(Y, cmap=_DIVERGING, vmin=-span, vmax=span)
+        ax.set_title(name, fontsize=10)
+    for ax in axes:
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig

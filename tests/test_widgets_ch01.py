@@ -1,0 +1,90 @@
+"""Chapter 1 explorers: they render, every control changes the picture, captions are right."""
+
+import json
+import re
+
+import matplotlib
+import numpy as np
+import pytest
+
+from cnn_course.widgets.ch01_convolution import (kernel_explorer, plot_feature_maps,
+                                                 plot_images, sliding_window_explorer)
+
+X = np.array([[1, 2, 0, 1, 3],
+              [0, 1, 3, 2, 1],
+              [2, 0, 1, 0, 2],
+              [1, 3, 2, 1, 0],
+              [0, 1, 0, 2, 1]], dtype=float)
+K = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=float)
+
+
+def _payload(html):
+    return json.loads(re.search(r'class="cnn-widget-data">(.*?)</script>', html, re.S).group(1))
+
+
+def test_sliding_window_has_one_distinct_frame_per_output_position():
+    fig = sliding_window_explorer(X, K)
+    data = _payload(fig.static_html())
+    assert len(data["index"]) == 9 and len(data["images"]) == 9
+
+
+def test_sliding_window_caption_spells_out_the_sum_with_numbers():
+    fig = sliding_window_explorer(X, K, bias=1)
+    _, caption = fig.render(position=5)                 # row 1, column 2
+    window = X[1:4, 2:5]
+    expected = float(np.sum(window * K) + 1)
+    assert caption.startswith("Y[1, 2] = 3×1 + 2×0 + 1×(-1) + ")
+    assert caption.endswith(f" + 1 = {expected:.0f}")
+
+
+def test_sliding_window_frames_are_rendered_fresh_not_stale():
+    """The cached background must not freeze the parts that move."""
+    fig = sliding_window_explorer(X, K)
+    first = fig.render(position=0)[0]
+    assert fig.render(position=4)[0] != first
+    assert fig.render(position=0)[0] == first
+
+
+def test_kernel_explorer_controls_each_change_the_picture():
+    rng = np.random.default_rng(0)
+    images = [rng.random((12, 12)) for _ in range(2)]
+    fig = kernel_explorer(images, ["a", "b"], static_digits=1)
+    base = fig.render(kernel="vertical edge", turn=0, digit=0)
+    assert fig.render(kernel="Laplacian", turn=0, digit=0)[0] != base[0]
+    assert fig.render(kernel="vertical edge", turn=1, digit=0)[0] != base[0]
+    assert fig.render(kernel="vertical edge", turn=0, digit=1)[0] != base[0]
+    assert "turned 45 degrees" in fig.render(kernel="vertical edge", turn=1, digit=0)[1]
+    assert len(fig.controls["digit"].static_values) == 1
+    assert len(fig.controls["digit"].values) == 2
+
+
+def test_kernel_explorer_rejects_mismatched_labels():
+    with pytest.raises(ValueError, match="2 labels for 1 images"):
+        kernel_explorer([np.zeros((5, 5))], ["a", "b"])
+
+
+def test_static_plots_return_figures():
+    img = np.random.default_rng(1).random((8, 8))
+    fig = plot_feature_maps(img, ["vertical edge", "box blur"])
+    assert len(fig.axes) == 3
+    assert len(plot_images([img, -img], ["a", "b"], symmetric=True).axes) == 2
+    matplotlib.pyplot.close("all")
+
+
+def test_live_widgets_redraw_when_a_control_moves():
+    box = sliding_window_explorer(X, K).widget()
+    controls, image, caption = box.children
+    before = image.value
+    controls.children[0].value = 8
+    assert image.value != before and caption.value.count("Y[2, 2]") == 1
+
+    images = [np.random.default_rng(2).random((10, 10)) for _ in range(3)]
+    box = kernel_explorer(images).widget()
+    controls, image, caption = box.children
+    kernel, turn, digit = controls.children
+    before = image.value
+    turn.value = 2
+    assert "turned 90 degrees" in caption.value and image.value != before
+    digit.value = 2
+    kernel.value = list(kernel.options)[0][1]          # the first preset: identity
+    assert caption.value.count("identity") == 1
