@@ -1,0 +1,495 @@
+"""Chapter 2 figures: padding, stride and dilation on a grid, and receptive fields.
+
+- ``padding_stride_explorer``: sliders for input size, kernel size, padding, stride and
+  dilation; the padded grid with every window's top-left corner, the last window, the cells
+  no window reads, and the output grid; the output-size formula with the numbers filled in.
+- ``window_stepper``: one window at a time over a small numeric input, filling the output.
+- ``receptive_field_explorer``: the input pixels one output pixel depends on, found by sending
+  a gradient back through real ``conv2d`` calls, beside the size ``receptive_field`` predicts.
+- ``draw_coverage`` / ``draw_receptive_field_growth``: static figures (draw on a Figure);
+  ``show(draw_function, ...)`` displays one in a notebook.
+
+The grid geometry (``window_geometry``) is plain Python so that tests can check it.
+"""
+
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.patches import Rectangle
+
+from cnn_course import functional as F
+from cnn_course.receptive_field import receptive_field
+from cnn_course.widgets.core import Dropdown, InteractiveFigure, Scene, Slider
+
+__all__ = ["window_geometry", "padding_stride_explorer", "window_stepper",
+           "receptive_field_explorer", "draw_coverage", "draw_receptive_field_growth", "show"]
+
+INPUT = (0.62, 0.79, 0.88)        # input pixels (blue)
+PAD = (0.94, 0.94, 0.94)          # padding zeros (light grey)
+UNREAD_INPUT = (0.99, 0.57, 0.45)  # input pixels no window reads (red)
+UNREAD_PAD = (0.99, 0.88, 0.87)    # padding no window reads (pale red)
+OUTPUT = (0.63, 0.85, 0.61)       # output pixels (green)
+WINDOW = "#e6550d"                # the highlighted window (orange)
+
+
+# --------------------------------------------------------------------------- geometry
+
+def window_geometry(n, kernel_size, padding=0, stride=1, dilation=1):
+    """Where the windows sit along one axis of a padded input.
+
+    Inputs:
+    - n: input size (H or W); kernel_size, padding (each side), stride, dilation: ints
+
+    Returns a dict with
+    - padded: n + 2*padding
+    - span: the window's extent, dilation*(kernel_size - 1) + 1
+    - out: number of windows (the output size), 0 if the window does not fit
+    - starts: list of the windows' first positions (0, stride, 2*stride, ...)
+    - read: bool list over the padded axis, True where some window tap lands
+    - leftover: (padded - span) % stride, the positions after the last window that the
+      floor in the output-size formula drops (0 if the stride divides evenly)
+    """
+    padded = n + 2 * padding
+    span = dilation * (kernel_size - 1) + 1
+    out = 0 if span > padded else F.conv_output_size(n, kernel_size, padding, stride, dilation)
+    starts = [i * stride for i in range(out)]
+    read = [False] * padded
+    for s in starts:
+        for a in range(kernel_size):
+            read[s + a * dilation] = True
+    leftover = (padded - span) % stride if out else 0
+    return {"padded": padded, "span": span, "out": out, "starts": starts, "read": read,
+            "leftover": leftover}
+
+
+def _grid_segments(rows, cols):
+    """Line segments of a rows x cols cell grid (cells are unit squares, y pointing down)."""
+    segs = [[(0, r), (cols, r)] for r in range(rows + 1)]
+    segs += [[(c, 0), (c, rows)] for c in range(cols + 1)]
+    return segs
+
+
+def _freeze(fig, dynamic, dpi):
+    """Render every artist except ``dynamic`` once into a background image, then hide them.
+
+    Text is the slow part of a matplotlib frame; numbers and labels that never change are
+    drawn once here, and each frame only redraws the ``dynamic`` artists on top.
+    """
+    dynamic = set(dynamic)
+    fig.set_dpi(dpi)
+    shown = {a: a.get_visible() for a in dynamic}
+    for a in dynamic:
+        a.set_visible(False)
+    fig.canvas.draw()
+    background = np.asarray(fig.canvas.buffer_rgba()).copy()
+    for a, visible in shown.items():
+        a.set_visible(visible)
+    for ax in fig.axes:
+        for child in ax.get_children():
+            if child not in dynamic:
+                child.set_visible(False)
+    for artist in fig.texts + fig.legends:
+        if artist not in dynamic:
+            artist.set_visible(False)
+    fig.figimage(background, xo=0, yo=0, origin="upper", zorder=-1)  # pixels, no resampling
+
+
+def _formula(n, k, p, s, d, g, axis="OH = OW"):
+    """The output-size formula with the numbers filled in."""
+    if d == 1:
+        inside = f"{n} + 2·{p} − {k}"
+    else:
+        inside = f"{n} + 2·{p} − {g['span']}"
+    num = g["padded"] - g["span"]
+    if g["out"] == 0:
+        return (f"no output: the window spans {g['span']} but the padded input has only "
+                f"{g['padded']} pixels ({inside} = {num} < 0); conv_output_size raises.")
+    text = f"{axis} = floor(({inside}) / {s}) + 1 = floor({num}/{s}) + 1 = {g['out']}"
+    if d != 1:
+        text += f"   (dilated span d(k−1)+1 = {d}·{k - 1}+1 = {g['span']})"
+    r = g["leftover"]
+    if r:
+        lost = sum(1 for i in range(g["padded"] - r, g["padded"]) if p <= i < p + n)
+        where = (f"{lost} of them real input pixels" if lost else "only padding, no input lost")
+        text += (f"   ⚠ {s} does not divide {num}: the last {r} row(s)/column(s) are never "
+                 f"read ({where})")
+    return text
+
+
+# --------------------------------------------------------------------------- explorer 1
+
+class PaddingStrideScene(Scene):
+    """A square input, padded, with every window position; the output grid beside it."""
+
+    def __init__(self, fixed, dpi=80):
+        self.fixed = dict(fixed)
+        self.dpi = dpi
+
+    def setup(self, fig):
+        self.ax_in = fig.add_axes([0.02, 0.13, 0.55, 0.79])
+        self.ax_out = fig.add_axes([0.62, 0.13, 0.36, 0.79])
+        for ax in (self.ax_in, self.ax_out):
+            ax.set_axis_off()
+            ax.set_aspect("equal")
+        self.im_in = self.ax_in.imshow(np.ones((1, 1, 3)), interpolation="nearest")
+        self.lines_in = LineCollection([], colors="white", linewidths=1.0)
+        self.ax_in.add_collection(self.lines_in)
+        self.corners, = self.ax_in.plot([], [], "o", color="black", markersize=3.5)
+        self.taps, = self.ax_in.plot([], [], "s", color=WINDOW, alpha=0.45, markersize=6)
+        self.first = Rectangle((0, 0), 1, 1, fill=False, edgecolor="black", linestyle="--",
+                               linewidth=1.2, clip_on=False)
+        self.last = Rectangle((0, 0), 1, 1, fill=False, edgecolor=WINDOW, linewidth=2.5,
+                              clip_on=False)
+        self.ax_in.add_patch(self.first)
+        self.ax_in.add_patch(self.last)
+        self.im_out = self.ax_out.imshow(np.ones((1, 1, 3)), interpolation="nearest")
+        self.lines_out = LineCollection([], colors="white", linewidths=1.0)
+        self.ax_out.add_collection(self.lines_out)
+        self.none_text = self.ax_out.text(0.5, 0.5, "no output", ha="center", va="center",
+                                          transform=self.ax_out.transAxes, color="0.3")
+        fig.text(0.02, 0.95, "padded input", fontsize=10)
+        fig.text(0.62, 0.95, "output", fontsize=10)
+        fig.text(0.02, 0.01, "blue: input    grey: padding (zeros)    red: never read\n"
+                 "dots: every window's top-left corner    dashed: first window    "
+                 "orange: last window", fontsize=8, color="0.25")
+        _freeze(fig, [self.im_in, self.lines_in, self.corners, self.taps, self.first,
+                      self.last, self.im_out, self.lines_out, self.none_text], self.dpi)
+
+    def update(self, **values):
+        v = {**self.fixed, **values}
+        n, k, p, s, d = v["size"], v["kernel_size"], v["padding"], v["stride"], v["dilation"]
+        g = window_geometry(n, k, p, s, d)
+        m = g["padded"]
+        rgb = np.empty((m, m, 3))
+        inside = np.zeros(m, bool)
+        inside[p:p + n] = True
+        read = np.array(g["read"])
+        both_inside = inside[:, None] & inside[None, :]
+        both_read = read[:, None] & read[None, :]
+        rgb[:] = PAD
+        rgb[both_inside] = INPUT
+        rgb[~both_read & both_inside] = UNREAD_INPUT
+        rgb[~both_read & ~both_inside] = UNREAD_PAD
+        self.im_in.set_data(rgb)
+        self.im_in.set_extent((0, m, m, 0))
+        self.lines_in.set_segments(_grid_segments(m, m))
+        lim = max(m, g["span"])
+        self.ax_in.set_xlim(-0.05, lim + 0.05)
+        self.ax_in.set_ylim(lim + 0.05, -0.05)
+        self.ax_out.set_xlim(-0.05, lim + 0.05)
+        self.ax_out.set_ylim(lim + 0.05, -0.05)
+        starts = g["starts"]
+        xs = [c + 0.5 for r in starts for c in starts]
+        ys = [r + 0.5 for r in starts for c in starts]
+        self.corners.set_data(xs, ys)
+        last = starts[-1] if starts else 0
+        self.first.set_bounds(0, 0, g["span"], g["span"])
+        self.last.set_bounds(last, last, g["span"], g["span"])
+        self.first.set_visible(len(starts) > 1)
+        taps = [last + a * d + 0.5 for a in range(k)]
+        self.taps.set_data([x for _ in taps for x in taps], [y for y in taps for _ in taps])
+        o = g["out"]
+        self.none_text.set_visible(o == 0)
+        out_rgb = np.empty((max(o, 1), max(o, 1), 3))
+        out_rgb[:] = OUTPUT
+        if o:
+            out_rgb[-1, -1] = (0.99, 0.68, 0.42)
+        self.im_out.set_data(out_rgb)
+        self.im_out.set_extent((0, o, o, 0))
+        self.im_out.set_visible(o > 0)
+        self.lines_out.set_segments(_grid_segments(o, o))
+        sizes = f"padded input {m}×{m} (input {n}, padding {p}) → "
+        sizes += f"output {o}×{o}. " if o else ""
+        return sizes + _formula(n, k, p, s, d, g)
+
+
+EXPLORER_DEFAULTS = {"size": 7, "kernel_size": 3, "padding": 1, "stride": 2, "dilation": 1}
+EXPLORER_RANGES = {"size": range(3, 11), "kernel_size": range(1, 6), "padding": range(0, 4),
+                   "stride": range(1, 4), "dilation": range(1, 5)}
+#: The book's precomputed grid: 4 * 4 * 3 * 3 * 1 = 144 frames (the live sliders cover more).
+EXPLORER_STATIC = {"size": [5, 6, 7, 8], "kernel_size": [1, 2, 3, 4], "padding": [0, 1, 2],
+                   "stride": [1, 2, 3], "dilation": [1]}
+LABELS = {"size": "input size", "kernel_size": "kernel", "padding": "padding",
+          "stride": "stride", "dilation": "dilation"}
+
+
+def padding_stride_explorer(controls=("size", "kernel_size", "padding", "stride", "dilation"),
+                            static=None, **values):
+    """Explore how padding, stride and dilation set the output size of a square input.
+
+    Inputs:
+    - controls: which quantities get a slider; the others stay at their value
+    - static: {name: list of values} for the book's precomputed frames (defaults thin the
+      grid to 144 frames); the live sliders always cover the full ranges
+    - values: starting values, e.g. ``size=7, kernel_size=3, padding=1, stride=2, dilation=1``
+
+    Returns an InteractiveFigure.
+    """
+    unknown = set(values) - set(EXPLORER_DEFAULTS)
+    if unknown:
+        raise ValueError(f"padding_stride_explorer: unknown values {sorted(unknown)}; "
+                         f"known: {sorted(EXPLORER_DEFAULTS)}")
+    start = {**EXPLORER_DEFAULTS, **values}
+    thin = {**EXPLORER_STATIC, **(static or {})}
+    sliders = {}
+    for name in controls:
+        allowed = list(EXPLORER_RANGES[name])
+        sliders[name] = Slider(allowed, value=start[name], description=LABELS[name],
+                               static_values=[v for v in thin[name] if v in allowed])
+    fixed = {name: v for name, v in start.items() if name not in sliders}
+    return InteractiveFigure(PaddingStrideScene(fixed), sliders,
+                             title="padding, stride and output size", figsize=(7.2, 4.2))
+
+
+# --------------------------------------------------------------------------- explorer 2
+
+class WindowStepperScene(Scene):
+    """A numeric input and kernel; the window steps through the output positions."""
+
+    def __init__(self, X, K, padding, stride, dpi=80):
+        self.X, self.K, self.dpi = X, K, dpi
+        self.padding, self.stride = padding, stride
+        x4 = X[None, None].astype(np.float64)
+        self.Y = F.conv2d(x4, K[None, None].astype(np.float64), stride=stride,
+                          padding=padding)[0, 0]
+        self.Xp = F.pad2d(X, padding)
+
+    def setup(self, fig):
+        Hp, Wp = self.Xp.shape
+        FH, FW = self.K.shape
+        OH, OW = self.Y.shape
+        total = Wp + FW + OW + 2
+        left = 0.02
+        widths = [0.96 * w / total for w in (Wp, FW, OW)]
+        axes = []
+        for w, rows in zip(widths, (Hp, FH, OH)):
+            height = 0.80 * rows / max(Hp, FH, OH) * (1 if rows else 1)
+            axes.append(fig.add_axes([left, 0.9 - height, w, height]))
+            left += w + 0.96 / total
+        self.ax_x, self.ax_k, self.ax_y = axes
+        ph, pw = self.padding
+        colours = np.empty((Hp, Wp, 3))
+        colours[:] = PAD
+        colours[ph:Hp - ph, pw:Wp - pw] = INPUT
+        self._panel(self.ax_x, colours, self.Xp, "padded input")
+        kcol = np.empty((FH, FW, 3))
+        kcol[:] = (0.99, 0.85, 0.70)
+        self._panel(self.ax_k, kcol, self.K, "kernel")
+        ycol = np.empty((OH, OW, 3))
+        ycol[:] = OUTPUT
+        self.im_y = self._panel(self.ax_y, ycol, None, "output")
+        self.y_texts = [[self.ax_y.text(j + 0.5, i + 0.5, "", ha="center", va="center",
+                                        fontsize=9) for j in range(OW)] for i in range(OH)]
+        self.window = Rectangle((0, 0), FW, FH, fill=False, edgecolor=WINDOW, linewidth=2.5)
+        self.ax_x.add_patch(self.window)
+        self.cell = Rectangle((0, 0), 1, 1, fill=False, edgecolor=WINDOW, linewidth=2.5)
+        self.ax_y.add_patch(self.cell)
+        _freeze(fig, [self.window, self.cell, *[t for row in self.y_texts for t in row]],
+                self.dpi)
+
+    @staticmethod
+    def _panel(ax, colours, values, title):
+        rows, cols = colours.shape[:2]
+        ax.set_axis_off()
+        im = ax.imshow(colours, extent=(0, cols, rows, 0), interpolation="nearest")
+        ax.add_collection(LineCollection(_grid_segments(rows, cols), colors="white",
+                                         linewidths=1.0))
+        ax.set_xlim(0, cols)
+        ax.set_ylim(rows, 0)
+        if values is not None:
+            for i in range(rows):
+                for j in range(cols):
+                    ax.text(j + 0.5, i + 0.5, f"{values[i, j]:g}", ha="center", va="center",
+                            fontsize=9)
+        ax.set_title(title, fontsize=10)
+        return im
+
+    def update(self, position):
+        OH, OW = self.Y.shape
+        i, j = divmod(position, OW)
+        (sh, sw), (FH, FW) = self.stride, self.K.shape
+        top, left = i * sh, j * sw
+        self.window.set_xy((left, top))
+        self.cell.set_xy((j, i))
+        for r in range(OH):
+            for c in range(OW):
+                self.y_texts[r][c].set_text(f"{self.Y[r, c]:g}" if r * OW + c <= position else "")
+        patch = self.Xp[top:top + FH, left:left + FW]
+        return (f"output ({i}, {j}): window rows {top}–{top + FH - 1}, columns {left}–"
+                f"{left + FW - 1} of the padded input (top-left = ({i}·{sh}, {j}·{sw})); "
+                f"sum(window × kernel) = {np.sum(patch * self.K):g}")
+
+
+def window_stepper(X, K, padding=0, stride=1):
+    """Step a kernel's window over a small input, one output position per slider step.
+
+    Inputs:
+    - X: input of shape (H, W) (small integers read best)
+    - K: kernel of shape (FH, FW)
+    - padding, stride: ints or (h, w) pairs
+
+    Returns an InteractiveFigure with one "output position" slider (row-major order).
+    """
+    X, K = np.asarray(X), np.asarray(K)
+    pad = padding if isinstance(padding, tuple) else (padding, padding)
+    st = stride if isinstance(stride, tuple) else (stride, stride)
+    scene = WindowStepperScene(X, K, pad, st)
+    OH, OW = scene.Y.shape
+    return InteractiveFigure(
+        scene, {"position": Slider(range(OH * OW), description="output position")},
+        title=f"window stepping over a {X.shape[0]}x{X.shape[1]} input, stride {st}",
+        figsize=(7.2, 3.0))
+
+
+# --------------------------------------------------------------------------- receptive fields
+
+def input_gradient_support(specs, size, axis_layers=None):
+    """|d y[centre] / d x| for a stack of convolutions, by backpropagating through conv2d.
+
+    Inputs:
+    - specs: (kernel_size, stride, dilation) per layer (square kernels, all weights 1/k^2)
+    - size: the input is size x size
+
+    Returns (g, (ci, cj)): g of shape (size, size), the absolute input gradient of the output
+    pixel (ci, cj) nearest the centre of the last layer's output.
+    """
+    x = np.zeros((1, 1, size, size))
+    inputs, Ws = [], []
+    for k, s, d in specs:
+        W = np.full((1, 1, k, k), 1.0 / (k * k))
+        inputs.append(x)
+        Ws.append(W)
+        x = F.conv2d(x, W, stride=s, dilation=d)
+    OH, OW = x.shape[2:]
+    ci, cj = (OH - 1) // 2, (OW - 1) // 2
+    dy = np.zeros_like(x)
+    dy[0, 0, ci, cj] = 1.0
+    for (k, s, d), xin, W in zip(reversed(specs), reversed(inputs), reversed(Ws)):
+        dy = F.conv2d_backward(dy, xin, W, stride=s, dilation=d)[0]
+    return np.abs(dy[0, 0]), (ci, cj)
+
+
+RF_STACKS = {
+    "3x3 convs": [(3, 1, 1)] * 6,
+    "3x3 conv + 2x2 pool (stride 2)": [(3, 1, 1), (2, 2, 1)] * 3,
+    "dilated 3x3 (d = 1, 2, 4, 8)": [(3, 1, 2 ** i) for i in range(4)],
+}
+
+
+class ReceptiveFieldScene(Scene):
+    """The input gradient of one output pixel, with the predicted receptive field outlined."""
+
+    def __init__(self, stacks, size, dpi=80):
+        self.stacks, self.size, self.dpi = stacks, size, dpi
+        self._cache = {}
+
+    def setup(self, fig):
+        self.ax = fig.add_axes([0.02, 0.02, 0.55, 0.88])
+        self.ax.set_axis_off()
+        self.im = self.ax.imshow(np.zeros((self.size, self.size)), cmap="Blues", vmin=0,
+                                 vmax=1, extent=(0, self.size, self.size, 0),
+                                 interpolation="nearest")
+        self.box = Rectangle((0, 0), 1, 1, fill=False, edgecolor=WINDOW, linewidth=2)
+        self.ax.add_patch(self.box)
+        self.ax.set_title("input pixels that reach one output pixel", fontsize=10)
+        self.ax_plot = fig.add_axes([0.67, 0.17, 0.31, 0.7])
+        self.ax_plot.set_xlabel("depth (layers)", fontsize=9)
+        self.ax_plot.set_ylabel("receptive field (pixels)", fontsize=9)
+        self.ax_plot.tick_params(labelsize=8)
+        self.curve, = self.ax_plot.plot([], [], "o-", color="0.4", markersize=4)
+        self.here, = self.ax_plot.plot([], [], "o", color=WINDOW, markersize=8)
+        longest = max(len(v) for v in self.stacks.values())
+        largest = max(receptive_field(v)[-1].size for v in self.stacks.values())
+        self.ax_plot.set_xlim(0.5, longest + 0.5)
+        self.ax_plot.set_ylim(0, largest * 1.1)
+        self.ax_plot.grid(alpha=0.3)
+        _freeze(fig, [self.im, self.box, self.curve, self.here], self.dpi)
+
+    def _gradient(self, name, depth):
+        key = (name, depth)
+        if key not in self._cache:
+            self._cache[key] = input_gradient_support(self.stacks[name][:depth], self.size)
+        return self._cache[key]
+
+    def update(self, stack, depth):
+        specs = self.stacks[stack]
+        note = f" (this stack has {len(specs)} layers)" if depth > len(specs) else ""
+        depth = min(depth, len(specs))
+        g, _ = self._gradient(stack, depth)
+        self.im.set_data(g / g.max())
+        rows, cols = np.nonzero(g)
+        top, left = rows.min(), cols.min()
+        seen = rows.max() - top + 1
+        rf = receptive_field(specs[:depth])
+        size = rf[-1].size
+        self.box.set_bounds(left, top, size, size)
+        sizes = [r.size for r in receptive_field(specs)]
+        self.curve.set_data(range(1, len(sizes) + 1), sizes)
+        self.here.set_data([depth], [size])
+        k, s, d = specs[depth - 1]
+        return (f"layer {depth} (k={k}, stride={s}, dilation={d}): receptive_field() says "
+                f"{size}×{size}, jump {rf[-1].jump}; the gradient through conv2d reaches "
+                f"{seen}×{seen} input pixels (orange box: the predicted field){note}")
+
+
+def receptive_field_explorer(stacks=None, size=40):
+    """Pick a stack and a depth; see which input pixels one output pixel depends on.
+
+    The shading is |d output / d input| found by backpropagating through ``conv2d`` with
+    all-equal weights; the orange square is the size ``receptive_field`` predicts.
+    """
+    stacks = RF_STACKS if stacks is None else stacks
+    depth = max(len(v) for v in stacks.values())
+    return InteractiveFigure(
+        ReceptiveFieldScene(stacks, size),
+        {"stack": Dropdown(list(stacks), description="stack"),
+         "depth": Slider(range(1, depth + 1), value=3, description="depth")},
+        title="receptive field growth", figsize=(7.2, 3.6))
+
+
+# --------------------------------------------------------------------------- static figures
+
+def draw_coverage(fig, size=8, kernel_size=3, paddings=(0, 1, 2)):
+    """How many windows read each input pixel, for a few paddings (stride 1).
+
+    The count is the input gradient of conv2d with an all-ones kernel and an all-ones upstream
+    gradient: each window adds 1 to every pixel it covers.
+    """
+    axes = fig.subplots(1, len(paddings))
+    k = kernel_size
+    vmax = k * k
+    for ax, p in zip(np.atleast_1d(axes), paddings):
+        x = np.zeros((1, 1, size, size))
+        W = np.ones((1, 1, k, k))
+        y = F.conv2d(x, W, padding=p)
+        count = F.conv2d_backward(np.ones_like(y), x, W, padding=p)[0][0, 0]
+        ax.imshow(count, cmap="viridis", vmin=0, vmax=vmax)
+        for i in range(size):
+            for j in range(size):
+                ax.text(j, i, f"{count[i, j]:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if count[i, j] < vmax / 2 else "black")
+        ax.set_title(f"padding {p}: output {y.shape[2]}×{y.shape[3]}", fontsize=10)
+        ax.set_axis_off()
+    fig.suptitle(f"how many {k}×{k} windows read each pixel of an {size}×{size} input",
+                 fontsize=11)
+
+
+def draw_receptive_field_growth(fig, stacks=None):
+    """Receptive field size against depth for several stacks (from ``receptive_field``)."""
+    stacks = RF_STACKS if stacks is None else stacks
+    ax = fig.subplots()
+    for (name, specs), marker in zip(stacks.items(), "osd^v"):
+        sizes = [r.size for r in receptive_field(specs)]
+        ax.plot(range(1, len(sizes) + 1), sizes, marker=marker, label=name)
+    ax.set_xlabel("depth (layers)")
+    ax.set_ylabel("receptive field (input pixels)")
+    ax.legend(frameon=False)
+    ax.grid(alpha=0.3)
+
+
+def show(draw, *args, figsize=(7.2, 3.2), **kwargs):
+    """Draw a static figure with ``draw(fig, *args, **kwargs)`` and display it (notebooks)."""
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=figsize)
+    draw(fig, *args, **kwargs)
+    plt.show()

@@ -1,0 +1,101 @@
+"""Chapter 2 explorers: the geometry they draw is right, every control changes the picture,
+and the book's precomputed grids stay within the frame budget."""
+
+import numpy as np
+import pytest
+
+from cnn_course import functional as F
+from cnn_course.receptive_field import receptive_field
+from cnn_course.widgets import ch02_padding_stride as w
+from cnn_course.widgets.core import MAX_FRAMES
+
+
+@pytest.mark.parametrize("n,k,p,s,d", [(7, 3, 1, 2, 1), (8, 3, 0, 2, 1), (6, 1, 0, 3, 1),
+                                       (9, 3, 0, 1, 2), (5, 4, 2, 3, 1)])
+def test_window_geometry_matches_conv2d_reads(n, k, p, s, d):
+    g = w.window_geometry(n, k, p, s, d)
+    x = np.zeros((1, 1, n, 1))
+    y = F.conv2d(x, np.ones((1, 1, k, 1)), stride=(s, 1), padding=(p, 0), dilation=(d, 1))
+    assert g["out"] == y.shape[2]
+    # the pixels conv2d reads are those that receive gradient from an all-ones upstream
+    dx = F.conv2d_backward(np.ones_like(y), x, np.ones((1, 1, k, 1)), stride=(s, 1),
+                           padding=(p, 0), dilation=(d, 1))[0][0, 0, :, 0]
+    assert [bool(v) for v in dx != 0] == g["read"][p:p + n]
+    last_read = max(i for i, r in enumerate(g["read"]) if r)
+    assert g["leftover"] == g["padded"] - 1 - last_read
+
+
+def test_window_geometry_reports_a_kernel_that_does_not_fit():
+    g = w.window_geometry(3, 5, 0, 1)
+    assert g["out"] == 0 and g["starts"] == [] and not any(g["read"])
+
+
+def test_formula_caption_flags_a_stride_that_does_not_divide():
+    fig = w.padding_stride_explorer()
+    _, even = fig.render(size=7, kernel_size=3, padding=1, stride=2)
+    _, odd = fig.render(size=8, kernel_size=3, padding=0, stride=2)
+    _, none = fig.render(size=5, kernel_size=4, padding=0, stride=1, dilation=2)
+    assert "→ output 4×4" in even and "= 4" in even and "does not divide" not in even
+    assert "floor(5/2) + 1 = 3" in odd and "does not divide" in odd and "1 of them" in odd
+    assert "→ no output: the window spans 7" in none
+
+
+def test_every_control_changes_the_picture():
+    fig = w.padding_stride_explorer()
+    base, _ = fig.render()
+    for name, value in [("size", 8), ("kernel_size", 2), ("padding", 0), ("stride", 1),
+                        ("dilation", 2)]:
+        png, _ = fig.render(**{name: value})
+        assert png != base, name
+
+
+def test_book_grids_stay_within_the_frame_budget():
+    figs = [w.padding_stride_explorer(),
+            w.padding_stride_explorer(controls=("padding", "dilation"), size=9, padding=0,
+                                      stride=1, static={"dilation": [1, 2, 3, 4]}),
+            w.receptive_field_explorer()]
+    for fig in figs:
+        n = np.prod([len(c.static_values) for c in fig.controls.values()])
+        assert n <= MAX_FRAMES
+    assert np.prod([len(c.static_values) for c in figs[0].controls.values()]) == 144
+
+
+def test_window_stepper_fills_the_output_with_conv2d_values():
+    X = np.arange(30).reshape(5, 6) % 7
+    K = np.array([[1, 0], [0, -1]])
+    fig = w.window_stepper(X, K, padding=1, stride=(2, 3))
+    expected = F.conv2d(X[None, None].astype(float), K[None, None].astype(float),
+                        stride=(2, 3), padding=1)[0, 0]
+    OH, OW = expected.shape
+    assert fig.controls["position"].values == list(range(OH * OW))
+    _, caption = fig.render(position=OH * OW - 1)
+    i, j = OH - 1, OW - 1
+    assert f"output ({i}, {j})" in caption and f"= {expected[i, j]:g}" in caption
+    first, _ = fig.render(position=0)
+    assert first != fig.render(position=1)[0]
+
+
+@pytest.mark.parametrize("stack", list(w.RF_STACKS))
+def test_gradient_support_has_the_predicted_receptive_field(stack):
+    specs = w.RF_STACKS[stack]
+    for depth in range(1, len(specs) + 1):
+        g, _ = w.input_gradient_support(specs[:depth], 40)
+        rows = np.flatnonzero(g.any(axis=1))
+        assert rows[-1] - rows[0] + 1 == receptive_field(specs[:depth])[-1].size
+
+
+def test_receptive_field_explorer_captions_both_numbers():
+    fig = w.receptive_field_explorer()
+    _, caption = fig.render(stack="3x3 convs", depth=3)
+    assert "says 7×7" in caption and "reaches 7×7" in caption
+
+
+def test_static_figures_draw():
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    w.draw_coverage(fig, size=6, kernel_size=3, paddings=(0, 1))
+    assert len(fig.axes) == 2
+    fig = Figure()
+    w.draw_receptive_field_growth(fig)
+    assert len(fig.axes[0].lines) == len(w.RF_STACKS)
