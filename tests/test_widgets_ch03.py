@@ -1,0 +1,128 @@
+"""Chapter 3 figures and explorers: they render, every control changes the picture, and the
+numbers they show agree with an independent calculation (the engine's conv2d)."""
+
+import re
+
+import matplotlib
+import numpy as np
+import pytest
+
+from cnn_course import functional as F
+from cnn_course.images import rgb_shapes
+from cnn_course.widgets.ch03_channels import (block_explorer, channel_explorer,
+                                              demo_filter_bank, plot_channels)
+from cnn_course.widgets.core import MAX_FRAMES
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return channel_explorer(rgb_shapes())
+
+
+def _frames(fig):
+    n = 1
+    for c in fig.controls.values():
+        n *= len(c.static_values)
+    return n
+
+
+def test_channel_explorer_fits_the_frame_budget_and_has_a_checkbox_per_channel(explorer):
+    assert set(explorer.controls) == {"out", "use_r", "use_g", "use_b"}
+    assert _frames(explorer) == 3 * 2 ** 3 <= MAX_FRAMES
+
+
+def test_every_channel_explorer_control_changes_the_picture(explorer):
+    base, _ = explorer.render()
+    for change in ({"out": 1}, {"out": 2}, {"use_r": False}, {"use_g": False},
+                   {"use_b": False}):
+        png, _ = explorer.render(**change)
+        assert png != base, change
+
+
+def test_channel_explorer_output_is_conv2d_of_the_image_with_the_bank():
+    x = rgb_shapes()
+    W, b = demo_filter_bank()
+    fig = channel_explorer(x)
+    scene = fig.draw
+    y = F.conv2d(x[None], W, b)[0]
+    for f in range(3):
+        fig.render(out=f)
+        np.testing.assert_allclose(scene.out.get_array(), y[f], rtol=1e-5, atol=1e-6)
+
+
+def test_zeroing_a_kernel_removes_exactly_that_channels_contribution():
+    x = rgb_shapes()
+    W, b = demo_filter_bank()
+    fig = channel_explorer(x)
+    fig.render(out=0, use_g=False)
+    W0 = W.copy()
+    W0[0, 1] = 0
+    np.testing.assert_allclose(fig.draw.out.get_array(), F.conv2d(x[None], W0, b)[0, 0],
+                               rtol=1e-5, atol=1e-6)
+    assert not np.any(fig.draw.contrib[1].get_array())
+
+
+def test_caption_adds_up_the_contributions_at_the_marked_pixel():
+    x = rgb_shapes()
+    W, b = demo_filter_bank()
+    fig = channel_explorer(x, pixel=(24, 20))
+    _, caption = fig.render(out=1)
+    numbers = [float(v) for v in re.findall(r"[+-]\d+\.\d+", caption)]
+    *parts, bias, total = numbers
+    per_channel = [F.corr2d(x[c], W[1, c])[24, 20] for c in range(3)]
+    np.testing.assert_allclose(parts, per_channel, atol=1e-3)
+    assert bias == pytest.approx(float(b[1]), abs=1e-3)
+    assert total == pytest.approx(float(F.conv2d(x[None], W, b)[0, 1, 24, 20]), abs=1e-3)
+
+
+def test_demo_filter_bank_has_the_documented_shapes_and_dtype():
+    W, b = demo_filter_bank()
+    assert W.shape == (3, 3, 3, 3) and b.shape == (3,) and W.dtype == np.float32
+    np.testing.assert_allclose(W[1, 0], -W[1, 1])      # red minus green
+    assert not W[1, 2].any()
+
+
+def test_channel_explorer_accepts_a_gray_image_and_a_custom_bank():
+    rng = np.random.default_rng(0)
+    x = rng.random((1, 10, 10))
+    W = rng.normal(size=(2, 1, 3, 3))
+    fig = channel_explorer(x, W, np.zeros(2), pixel=(2, 2))
+    assert set(fig.controls) == {"out", "use_0"}
+    png, caption = fig.render(out=1)
+    assert png and "output channel 1" in caption
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"x": np.zeros((4, 8, 8))},
+    {"x": np.zeros((3, 8, 8)), "W": np.zeros((2, 2, 3, 3))},
+    {"x": np.zeros((3, 8, 8)), "W": np.zeros((2, 3, 3, 3)), "b": np.zeros(3)},
+    {"x": np.zeros((3, 8, 8)), "W": np.zeros((2, 3, 3, 3)), "pixel": (6, 0)},
+])
+def test_channel_explorer_rejects_inconsistent_shapes(kwargs):
+    with pytest.raises(ValueError):
+        channel_explorer(**kwargs)
+
+
+def test_block_explorer_renders_every_frame_and_each_control_changes_it():
+    fig = block_explorer()
+    assert _frames(fig) <= MAX_FRAMES
+    base, caption = fig.render()
+    assert "2 filters -> 2 output channels" in caption
+    for change in ({"C": 1}, {"FN": 4}, {"N": 2}):
+        png, _ = fig.render(**change)
+        assert png != base, change
+    _, caption = fig.render(C=4, FN=3, N=2)
+    assert "(2, 4, 7, 7)" in caption and "(2, 3, 5, 5)" in caption
+
+
+def test_plot_channels_draws_the_image_and_three_channels():
+    import matplotlib.pyplot as plt
+
+    fig = plot_channels(rgb_shapes())
+    assert len(fig.axes) == 4
+    np.testing.assert_array_equal(fig.axes[2].images[0].get_array(), rgb_shapes()[1])
+    plt.close(fig)
+    with pytest.raises(ValueError):
+        plot_channels(np.zeros((2, 5, 5)))
