@@ -1,0 +1,95 @@
+"""Transposed convolution (转置卷积): the input gradient of a convolution, used as a layer.
+
+A convolution with filters W of shape (FN, C, FH, FW) maps x (N, C, H, W) to
+y (N, FN, OH, OW). It is linear in x, so it is a (huge, sparse) matrix A: y = A x. Its backward
+pass sends an upstream gradient dy back as dx = A^T dy. The function that computes A^T, fed with
+a feature map instead of a gradient, is the *transposed convolution*: it maps FN channels back
+to C channels and, with stride s, makes the picture about s times larger (upsampling).
+
+Computed the way the backward pass computes it (no new idea needed):
+
+1. each position of dy holds FN numbers; multiply them into the filter bank:
+   ``dcol = dy_rows @ W.reshape(FN, -1)`` gives one row of C*FH*FW numbers per position,
+   laid out exactly like a row of ``im2col``;
+2. ``col2im`` adds every row back onto the window it came from (overlaps sum).
+
+The adjoint relation ``<conv2d(x, W), y> == <x, conv_transpose2d(y, W)>`` is what makes it
+the transpose; the tests check it numerically.
+"""
+
+import numpy as np
+
+from . import functional as F
+from ._validation import as_pair, check_float_array, check_same_dtype
+
+
+def _check_input_grad_args(dy, W, x_shape):
+    where = "conv2d_input_grad"
+    check_float_array(dy, "dy", 4, where=where)
+    check_float_array(W, "W", 4, where=where)
+    check_same_dtype(where, dy=dy, W=W)
+    if dy.shape[1] != W.shape[0]:
+        raise ValueError(f"{where}: dy has {dy.shape[1]} channels but W makes {W.shape[0]} "
+                         f"(dy.shape={dy.shape}, W.shape={W.shape})")
+    if len(x_shape) != 4 or x_shape[0] != dy.shape[0] or x_shape[1] != W.shape[1]:
+        raise ValueError(f"{where}: x_shape must be (N, C, H, W) = "
+                         f"({dy.shape[0]}, {W.shape[1]}, H, W), got {tuple(x_shape)}")
+
+
+def conv2d_input_grad(dy, W, x_shape, stride=1, padding=0):
+    """Gradient of the loss with respect to the input of a conv2d.
+
+    The forward pass was y = conv2d(x, W, stride=stride, padding=padding).
+
+    Inputs:
+    - dy: upstream gradient, of shape (N, FN, OH, OW)
+    - W: filters, of shape (FN, C, FH, FW)
+    - x_shape: (N, C, H, W), the shape of the forward input
+    - stride, padding: as in the forward call (ints or (h, w) pairs)
+
+    Returns:
+    - dx: of shape (N, C, H, W), same dtype as dy
+    """
+    _check_input_grad_args(dy, W, x_shape)
+    FN, C, FH, FW = W.shape
+    dy_rows = dy.transpose(0, 2, 3, 1).reshape(-1, FN)       # (N*OH*OW, FN)
+    dcol = dy_rows @ W.reshape(FN, -1)                         # (N*OH*OW, C*FH*FW)
+    return F.col2im(dcol, tuple(x_shape), FH, FW, stride, padding)
+
+
+def conv_transpose2d(x, W, stride=1, padding=0):
+    """Transposed convolution: the adjoint of ``conv2d(., W, stride, padding)``.
+
+    Every input pixel x[n, f, i, j] adds a copy of the filters W[f] (weighted by its value)
+    onto the output at (i*stride - padding, j*stride - padding); overlapping copies add up.
+
+    Inputs:
+    - x: feature maps, of shape (N, FN, H, W)
+    - W: filters, of shape (FN, C, FH, FW): the filter bank of the convolution being
+      transposed (a conv2d from C to FN channels); PyTorch's ConvTranspose2d stores its
+      weight in this same (in, out, FH, FW) layout
+    - stride, padding: ints or (h, w) pairs
+
+    Returns:
+    - y: of shape (N, C, OH, OW) with OH = (H - 1)*stride - 2*padding + FH (OW likewise),
+      the smallest size that a conv2d with these settings maps back to (H, W)
+    """
+    check_float_array(x, "x", 4, where="conv_transpose2d")
+    check_float_array(W, "W", 4, where="conv_transpose2d")
+    FN, C, FH, FW = W.shape
+    if x.shape[1] != FN:
+        raise ValueError(f"conv_transpose2d: x has {x.shape[1]} channels but W expects {FN} "
+                         f"(x.shape={x.shape}, W.shape={W.shape})")
+    (sh, sw), (ph, pw) = as_pair(stride, "stride", minimum=1), as_pair(padding, "padding",
+                                                                       minimum=0)
+    N, _, H, W_in = x.shape
+    OH, OW = (H - 1) * sh - 2 * ph + FH, (W_in - 1) * sw - 2 * pw + FW
+    if OH < 1 or OW < 1:
+        raise ValueError(f"conv_transpose2d: padding={padding} is too large: the output would "
+                         f"be {OH}x{OW} (x.shape={x.shape}, W.shape={W.shape}, stride={stride})")
+    return conv2d_input_grad(x, W, (N, C, OH, OW), (sh, sw), (ph, pw))
+
+
+def conv_transpose2d_output_size(n, k, stride=1, padding=0):
+    """Output length of a transposed convolution along one axis: (n - 1)*stride - 2*padding + k."""
+    return (n - 1) * stride - 2 * padding + k

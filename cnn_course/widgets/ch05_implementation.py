@@ -1,0 +1,326 @@
+"""Figures and explorers for chapter 5 (Implementing convolution).
+
+- ``show_4d_array``: a (N, C, H, W) array drawn as N blocks of C stacked planes, and the same
+  data after ``transpose(0, 2, 3, 1)`` (channels last: every pixel holds its C values).
+- ``im2col_explorer``: pick an output position; its receptive field lights up on the (padded)
+  input and its row lights up in the unfolded matrix.
+- ``gradient_flow_explorer``: a 1-D convolution as a graph; pick an input element and see
+  which outputs it feeds and through which weights (the index pattern of the input gradient).
+- ``show_images``: a row of small images side by side (e.g. before/after upsampling).
+"""
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from cnn_course import functional as F
+from cnn_course.widgets.core import Dropdown, InteractiveFigure, Scene, Slider
+
+CHANNEL_COLORS = ["#e41a1c", "#4daf4a", "#377eb8", "#984ea3", "#ff7f00"]
+HIGHLIGHT = "#ff7f00"
+
+
+# --------------------------------------------------------------------------------------
+# 4-D arrays as blocks
+
+def _grid(ax, x0, y0, values, color, numbers=True, fontsize=7, alpha=0.25):
+    """Draw a 2-D array as a grid of cells with lower-left corner (x0, y0); row 0 on top."""
+    H, W = values.shape
+    for i in range(H):
+        for j in range(W):
+            ax.add_patch(Rectangle((x0 + j, y0 + H - 1 - i), 1, 1, facecolor=color,
+                                   alpha=alpha, edgecolor="black", linewidth=0.6))
+            if numbers:
+                ax.text(x0 + j + 0.5, y0 + H - 1 - i + 0.5, f"{values[i, j]:g}",
+                        ha="center", va="center", fontsize=fontsize)
+
+
+def _pastel(color, amount=0.35):
+    """An opaque colour between ``color`` (amount=1) and white (amount=0)."""
+    rgb = np.array(matplotlib.colors.to_rgb(color))
+    return tuple(1 - amount * (1 - rgb))
+
+
+def show_4d_array(x):
+    """Draw x (N, C, H, W) as N blocks of C planes, then x.transpose(0, 2, 3, 1)[0] (channels last).
+
+    Each plane of a block is one channel (x[n, c], an H x W image); the planes are drawn
+    slightly offset, back to front, with the numbers of x[n, 0] on the front plane. The lower
+    panel shows image 0 after the transpose: an H x W grid whose every cell holds the C
+    channel values of that pixel (x[0, :, h, w], now x.transpose(0, 2, 3, 1)[0, h, w, :]).
+    """
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"show_4d_array: x must have 4 dimensions (N, C, H, W), got {x.shape}")
+    N, C, H, W = x.shape
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.2), dpi=80,
+                                      gridspec_kw={"height_ratios": [1, 1.15]})
+    off = 0.6
+    block_w = W + off * (C - 1) + 2
+    for n in range(N):
+        x0 = n * block_w + 1
+        for c in reversed(range(C)):             # back planes first, channel 0 in front
+            color = _pastel(CHANNEL_COLORS[c % 5])
+            _grid(top, x0 + off * c, off * c, x[n, c], color, numbers=(c == 0), alpha=1.0)
+            top.text(x0 + off * c - 0.1, off * c + H - off / 2, f"c={c}", ha="right",
+                     va="center", fontsize=7, color=CHANNEL_COLORS[c % 5])
+        top.text(x0 + W / 2 + off * (C - 1) / 2, -0.8, f"x[{n}]: shape {x[n].shape}",
+                 ha="center", fontsize=9)
+    top.set_title(f"x.shape = {x.shape}: {N} images, each {C} channels of {H}x{W} "
+                  "(front plane: channel 0)", fontsize=10)
+    top.set_xlim(0, N * block_w + 0.5)
+    top.set_ylim(-1.3, H + off * (C - 1) + 0.5)
+    top.set_aspect("equal")
+    top.set_axis_off()
+
+    xt = x.transpose(0, 2, 3, 1)
+    cell = C + 0.6
+    for h in range(H):
+        for w in range(W):
+            for c in range(C):
+                left, low = w * cell + c, (H - 1 - h) * 1.3
+                bottom.add_patch(Rectangle((left, low), 1, 1, facecolor=CHANNEL_COLORS[c % 5],
+                                           alpha=0.3, edgecolor="black", linewidth=0.6))
+                bottom.text(left + 0.5, low + 0.5, f"{xt[0, h, w, c]:g}", ha="center",
+                            va="center", fontsize=7)
+    bottom.set_title(f"x.transpose(0, 2, 3, 1)[0]: shape {xt[0].shape}: a {H}x{W} grid of "
+                     f"pixels, each holding its {C} channel values side by side", fontsize=10)
+    bottom.set_xlim(-0.5, W * cell)
+    bottom.set_ylim(-0.5, H * 1.3 + 0.2)
+    bottom.set_aspect("equal")
+    bottom.set_axis_off()
+    fig.tight_layout()
+    plt.show()
+
+
+def show_images(images, titles, *, cmap="gray", figsize=None):
+    """Show 2-D arrays side by side, each at its own scale of pixels (axes off)."""
+    if len(images) != len(titles):
+        raise ValueError(f"show_images: {len(images)} images but {len(titles)} titles")
+    widths = [np.asarray(im).shape[1] for im in images]
+    fig, axes = plt.subplots(1, len(images), figsize=figsize or (3 * len(images), 3), dpi=80,
+                             gridspec_kw={"width_ratios": widths})
+    for ax, image, title in zip(np.atleast_1d(axes), images, titles):
+        ax.imshow(image, cmap=cmap)
+        ax.set_title(title, fontsize=10)
+        ax.set_axis_off()
+    fig.tight_layout()
+    plt.show()
+
+
+# --------------------------------------------------------------------------------------
+# im2col explorer
+
+class _Im2colScene(Scene):
+    """The numbers never change, only the highlights move: the numbers are drawn once, kept
+    as a background picture, and each update moves two rectangles over it (a few ms instead of
+    re-rendering ~400 text labels)."""
+
+    def __init__(self, x, FH, FW, stride, pad, dpi):
+        self.x, self.FH, self.FW, self.stride, self.pad = x, FH, FW, stride, pad
+        self.dpi = dpi
+        self.xp = np.pad(x[0], ((0, 0), (pad, pad), (pad, pad)))
+        self.col = F.im2col(x[:1], FH, FW, stride, pad)
+        C, H, W = x.shape[1:]
+        self.OH = (H + 2 * pad - FH) // stride + 1
+        self.OW = (W + 2 * pad - FW) // stride + 1
+
+    def _draw_numbers(self, fig):
+        """Draw the padded input planes and the matrix; return their axes."""
+        C, Hp, Wp = self.xp.shape
+        rows, cols = self.col.shape
+        grid = fig.add_gridspec(C, 2, width_ratios=[1, 2.6], left=0.02, right=0.98,
+                                top=0.9, bottom=0.04, wspace=0.14, hspace=0.25)
+        planes = []
+        for c in range(C):
+            ax = fig.add_subplot(grid[c, 0])
+            plane = self.xp[c]
+            inside = np.zeros_like(plane, dtype=bool)
+            inside[self.pad:Hp - self.pad, self.pad:Wp - self.pad] = True
+            ax.imshow(np.where(inside, 1.0, 0.0), cmap="Greys", vmin=0, vmax=6,
+                      extent=(0, Wp, Hp, 0))
+            for i in range(Hp):
+                for j in range(Wp):
+                    ax.text(j + 0.5, i + 0.5, f"{plane[i, j]:g}", ha="center", va="center",
+                            fontsize=7, color="black" if inside[i, j] else "#999999")
+            ax.set_xlim(0, Wp)
+            ax.set_ylim(Hp, 0)
+            ax.set_title(f"channel {c} (padded by {self.pad})", fontsize=9,
+                         color=CHANNEL_COLORS[c % 5])
+            ax.set_axis_off()
+            planes.append(ax)
+        ax = fig.add_subplot(grid[:, 1])
+        chan = np.repeat(np.arange(C), self.FH * self.FW)   # tint columns by channel
+        ax.imshow(np.tile(chan, (rows, 1)), cmap="Pastel1", vmin=0, vmax=8, aspect="auto",
+                  extent=(0, cols, rows, 0))
+        for r in range(rows):
+            for k in range(cols):
+                ax.text(k + 0.5, r + 0.5, f"{self.col[r, k]:g}", ha="center", va="center",
+                        fontsize=6)
+        ax.set_xlim(0, cols)
+        ax.set_ylim(rows, 0)
+        ax.set_xticks([])
+        ax.set_yticks(np.arange(rows) + 0.5, [f"row {r}" for r in range(rows)], fontsize=6)
+        ax.tick_params(length=0, pad=1)
+        ax.set_title(f"col = im2col(x, {self.FH}, {self.FW}, stride={self.stride}, "
+                     f"pad={self.pad}): shape {self.col.shape}; columns in (c, fh, fw) order",
+                     fontsize=9)
+        return planes, ax
+
+    def setup(self, fig):
+        fig.set_dpi(self.dpi)
+        planes, matrix = self._draw_numbers(fig)
+        fig.canvas.draw()
+        background = np.asarray(fig.canvas.buffer_rgba()).copy()
+        height = background.shape[0]
+
+        def box(ax, x0, y0, x1, y1):          # data corners -> (left, top, width, height) in px
+            (a, b), (c, d) = ax.transData.transform([(x0, y0), (x1, y1)])
+            left, right = sorted((a, c))
+            top, bottom = sorted((height - b, height - d))
+            return left, top, right - left, bottom - top
+
+        s, cols = self.stride, self.col.shape[1]
+        self.window_px = [[box(ax, j * s, i * s, j * s + self.FW, i * s + self.FH)
+                           for ax in planes]
+                          for i in range(self.OH) for j in range(self.OW)]
+        self.row_px = [box(matrix, 0, r, cols, r + 1) for r in range(self.col.shape[0])]
+        fig.clear()
+        ax = fig.add_axes([0, 0, 1, 1])
+        ax.imshow(background, extent=(0, background.shape[1], height, 0),
+                  interpolation="none")
+        ax.set_xlim(0, background.shape[1])
+        ax.set_ylim(height, 0)
+        ax.set_axis_off()
+        style = {"fill": False, "edgecolor": HIGHLIGHT, "linewidth": 2.5}
+        self.windows = [ax.add_patch(Rectangle((0, 0), 1, 1, **style)) for _ in planes]
+        self.row_rect = ax.add_patch(Rectangle((0, 0), 1, 1, **style))
+
+    def update(self, position):
+        i, j = divmod(position, self.OW)
+        for rect, (left, top, w, h) in zip(self.windows, self.window_px[position]):
+            rect.set_bounds(left, top, w, h)
+        self.row_rect.set_bounds(*self.row_px[position])
+        return (f"output position (i, j) = ({i}, {j}) -> row i*OW + j = {i}*{self.OW} + {j} = "
+                f"{position} of col: the {self.x.shape[1]}x{self.FH}x{self.FW} window, "
+                "flattened channel by channel")
+
+
+def im2col_explorer(x=None, FH=3, FW=3, stride=1, pad=1):
+    """Explore im2col: an output position's receptive field and its row of the unfolded matrix.
+
+    Inputs:
+    - x: one small image batch of shape (1, C, H, W) (default: the values 0..31 as (1, 2, 4, 4))
+    - FH, FW, stride, pad: the window and how it moves
+
+    Returns an InteractiveFigure with one slider, the output position (row-major order).
+    """
+    if x is None:
+        x = np.arange(32.0).reshape(1, 2, 4, 4)
+    if x.ndim != 4 or x.shape[0] != 1:
+        raise ValueError(f"im2col_explorer: x must have shape (1, C, H, W), got {x.shape}")
+    scene = _Im2colScene(x, FH, FW, stride, pad, dpi=80)
+    positions = list(range(scene.OH * scene.OW))
+    labels = [f"({p // scene.OW}, {p % scene.OW})" for p in positions]
+    return InteractiveFigure(
+        scene, {"position": Slider(positions, labels, description="output position")},
+        title="im2col: a receptive field and its row", figsize=(9.5, 4.2))
+
+
+# --------------------------------------------------------------------------------------
+# gradient flow in a 1-D convolution
+
+class _GradientFlowScene(Scene):
+    def __init__(self, L, K, pads):
+        self.L, self.K, self.pads = L, K, pads
+        self.max_pad = max(pads)
+
+    def setup(self, fig):
+        L, K, P = self.L, self.K, self.max_pad
+        ax = fig.add_axes([0.01, 0.02, 0.98, 0.9])
+        self.ax = ax
+        n_in, n_out = L + 2 * P, L + 2 * P - K + 1
+        self.in_boxes = [ax.add_patch(Rectangle((0, 0), 0.9, 0.9, edgecolor="black"))
+                         for _ in range(n_in)]
+        self.in_text = [ax.text(0, 0, "", ha="center", va="center", fontsize=10)
+                        for _ in range(n_in)]
+        self.out_boxes = [ax.add_patch(Rectangle((0, 0), 0.9, 0.9, edgecolor="black"))
+                          for _ in range(n_out)]
+        self.out_text = [ax.text(0, 0, "", ha="center", va="center", fontsize=10)
+                         for _ in range(n_out)]
+        colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, K))
+        self.lines = [ax.plot([], [], color=colors[k], linewidth=2.5)[0] for k in range(K)]
+        self.line_text = [ax.text(0, 0, "", ha="center", va="center", fontsize=9,
+                                  color=colors[k], fontweight="bold",
+                                  bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+                          for k in range(K)]
+        ax.text(-0.2, 0.45, "x_pad", ha="right", va="center", fontsize=10)
+        ax.text(-0.2, 3.45, "y", ha="right", va="center", fontsize=10)
+        ax.set_xlim(-1.3, n_in + 0.1)
+        ax.set_ylim(-0.4, 4.4)
+        ax.set_axis_off()
+
+    def update(self, i, pad):
+        L, K = self.L, self.K
+        n_in, n_out = L + 2 * pad, L + 2 * pad - K + 1
+        shift = self.max_pad - pad                 # centre the picture
+        for p, (box, text) in enumerate(zip(self.in_boxes, self.in_text)):
+            show = p < n_in
+            box.set_visible(show)
+            text.set_visible(show)
+            if not show:
+                continue
+            box.set_xy((p + shift, 0))
+            is_pad = p < pad or p >= pad + L
+            box.set_facecolor("#dddddd" if is_pad else
+                              (HIGHLIGHT if p == i + pad else "#fff5e6"))
+            text.set_position((p + shift + 0.45, 0.45))
+            text.set_text("0" if is_pad else f"x[{p - pad}]")
+        touched = {i + pad - k: k for k in range(K) if 0 <= i + pad - k < n_out}
+        for o, (box, text) in enumerate(zip(self.out_boxes, self.out_text)):
+            show = o < n_out
+            box.set_visible(show)
+            text.set_visible(show)
+            if not show:
+                continue
+            x0 = o + shift + (K - 1) / 2
+            box.set_xy((x0, 3))
+            box.set_facecolor("#c7e9c0" if o in touched else "white")
+            text.set_position((x0 + 0.45, 3.45))
+            text.set_text(f"y[{o}]")
+        for k, (line, label) in enumerate(zip(self.lines, self.line_text)):
+            o = i + pad - k
+            if o in touched:
+                xa, xb = i + pad + shift + 0.45, o + shift + (K - 1) / 2 + 0.45
+                line.set_data([xa, xb], [0.9, 3.0])
+                label.set_position((xa + 0.85 * (xb - xa), 0.9 + 0.85 * 2.1))
+                label.set_text(f"w[{k}]")
+                line.set_visible(True)
+                label.set_visible(True)
+            else:
+                line.set_visible(False)
+                label.set_visible(False)
+        terms = " + ".join(f"dy[{o}]*w[{touched[o]}]" for o in sorted(touched))
+        return (f"x[{i}] sits at x_pad[{i + pad}] and meets {len(touched)} of the "
+                f"{n_out} outputs: dL/dx[{i}] = {terms}  (output index up, weight index down: "
+                "the kernel is flipped)")
+
+
+def gradient_flow_explorer(L=7, K=3, pads=(0, 1, 2)):
+    """Explore which outputs and weights one input element of a 1-D convolution meets.
+
+    y[o] = sum_k w[k] * x_pad[o + k]; input x[i] = x_pad[i + pad] feeds y[o] through w[k]
+    exactly when o = i + pad - k, so dL/dx[i] = sum_k dy[i + pad - k] * w[k].
+
+    Inputs:
+    - L: input length; K: kernel length; pads: the paddings offered
+
+    Returns an InteractiveFigure with a slider for i and a drop-down for the padding.
+    """
+    scene = _GradientFlowScene(L, K, list(pads))
+    default_pad = 1 if 1 in pads else pads[0]
+    return InteractiveFigure(
+        scene, {"i": Slider(range(L), value=L // 2, description="input element i"),
+                "pad": Dropdown(list(pads), value=default_pad, description="padding")},
+        title="gradient flow in a 1-D convolution", figsize=(7, 2.4))

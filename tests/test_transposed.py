@@ -1,0 +1,93 @@
+"""Transposed convolution is the adjoint (transpose) of conv2d, and equals its input gradient."""
+
+import numpy as np
+import pytest
+
+from cnn_course import functional as F
+from cnn_course.transposed import conv2d_input_grad, conv_transpose2d, conv_transpose2d_output_size
+
+
+def _scatter_loops(x, W, stride, padding):
+    """Independent definition: each input pixel adds x * W[f] onto the output window."""
+    N, FN, H, Wd = x.shape
+    _, C, FH, FW = W.shape
+    OH, OW = (H - 1) * stride - 2 * padding + FH, (Wd - 1) * stride - 2 * padding + FW
+    out = np.zeros((N, C, OH + 2 * padding, OW + 2 * padding))
+    for n in range(N):
+        for f in range(FN):
+            for i in range(H):
+                for j in range(Wd):
+                    out[n, :, i * stride:i * stride + FH, j * stride:j * stride + FW] += (
+                        x[n, f, i, j] * W[f])
+    return out[:, :, padding:padding + OH, padding:padding + OW]
+
+
+SETTINGS = [(1, 0, 3), (2, 0, 3), (2, 1, 3), (2, 0, 2), (3, 1, 4), (1, 1, 3)]
+
+
+@pytest.mark.parametrize("stride,padding,k", SETTINGS)
+def test_adjoint_relation_with_conv2d(stride, padding, k):
+    rng = np.random.default_rng(stride * 10 + padding + k)
+    W = rng.normal(size=(4, 3, k, k))
+    y = rng.normal(size=(2, 4, 3, 4))
+    out = conv_transpose2d(y, W, stride, padding)
+    x = rng.normal(size=out.shape)              # a conv2d input of the matching size
+    assert F.conv2d(x, W, stride=stride, padding=padding).shape == y.shape
+    lhs = np.sum(F.conv2d(x, W, stride=stride, padding=padding) * y)
+    rhs = np.sum(x * out)
+    assert lhs == pytest.approx(rhs, rel=1e-10)
+
+
+@pytest.mark.parametrize("stride,padding,k", SETTINGS)
+def test_matches_scatter_loops(stride, padding, k):
+    rng = np.random.default_rng(5)
+    x, W = rng.normal(size=(2, 3, 3, 2)), rng.normal(size=(3, 2, k, k))
+    np.testing.assert_allclose(conv_transpose2d(x, W, stride, padding),
+                               _scatter_loops(x, W, stride, padding), atol=1e-12)
+
+
+@pytest.mark.parametrize("stride,padding,k", SETTINGS)
+def test_input_grad_equals_engine_backward_and_central_differences(stride, padding, k):
+    rng = np.random.default_rng(9)
+    x, W = rng.normal(size=(1, 2, 6, 5)), rng.normal(size=(3, 2, k, k))
+    dy = rng.normal(size=F.conv2d(x, W, stride=stride, padding=padding).shape)
+    dx = conv2d_input_grad(dy, W, x.shape, stride, padding)
+    np.testing.assert_allclose(dx, F.conv2d_backward(dy, x, W, stride, padding)[0], atol=1e-12)
+    i = (0, 1, 2, 3)
+    e = np.zeros_like(x)
+    e[i] = 1e-6
+    loss = lambda a: np.sum(F.conv2d(a, W, stride=stride, padding=padding) * dy)
+    assert dx[i] == pytest.approx((loss(x + e) - loss(x - e)) / 2e-6, rel=1e-6, abs=1e-8)
+
+
+@pytest.mark.parametrize("H,k,stride,padding,expected", [
+    (4, 2, 2, 0, 8), (4, 3, 2, 1, 7), (4, 4, 2, 1, 8), (3, 3, 1, 0, 5), (3, 3, 1, 1, 3)])
+def test_output_size_upsamples_by_the_stride(H, k, stride, padding, expected):
+    x, W = np.ones((1, 1, H, H)), np.ones((1, 1, k, k))
+    assert conv_transpose2d(x, W, stride, padding).shape == (1, 1, expected, expected)
+    assert conv_transpose2d_output_size(H, k, stride, padding) == expected
+    # and conv2d with the same settings maps that size back to H
+    assert F.conv_output_size(expected, k, padding, stride) == H
+
+
+def test_ones_kernel_with_stride_equal_to_kernel_is_nearest_neighbour_upsampling():
+    x = np.arange(6.0).reshape(1, 1, 2, 3)
+    up = conv_transpose2d(x, np.ones((1, 1, 2, 2)), stride=2)
+    np.testing.assert_array_equal(up[0, 0], np.kron(x[0, 0], np.ones((2, 2))))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_preserved(dtype):
+    out = conv_transpose2d(np.ones((1, 2, 3, 3), dtype), np.ones((2, 1, 3, 3), dtype), 2, 1)
+    assert out.dtype == dtype
+
+
+def test_bad_inputs_raise_messages_naming_the_shapes():
+    with pytest.raises(ValueError, match="channels"):
+        conv_transpose2d(np.ones((1, 3, 3, 3)), np.ones((2, 1, 3, 3)))
+    with pytest.raises(ValueError, match="too large"):
+        conv_transpose2d(np.ones((1, 1, 1, 1)), np.ones((1, 1, 1, 1)), padding=1)
+    with pytest.raises(TypeError, match="dtype"):
+        conv_transpose2d(np.ones((1, 1, 2, 2), np.float32), np.ones((1, 1, 2, 2)))
+    with pytest.raises(ValueError, match="x_shape"):
+        conv2d_input_grad(np.ones((1, 1, 2, 2)), np.ones((1, 3, 2, 2)), (1, 2, 3, 3))
