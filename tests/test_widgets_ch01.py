@@ -88,3 +88,12 @@ def test_live_widgets_redraw_when_a_control_moves():
     digit.value = 2
     kernel.value = list(kernel.options)[0][1]          # the first preset: identity
     assert caption.value.count("identity") == 1
+
+
+def test_kernel_explorer_names_a_wrong_image_shape():
+    import pytest
+
+    from cnn_course.widgets.ch01_convolution import kernel_explorer
+
+    with pytest.raises(ValueError, match=r"must be 2-D \(H, W\), got shape \(1, 28, 28\)"):
+        kernel_explorer(np.zeros((2, 1, 28, 28)))

@@ -226,9 +226,13 @@ def kernel_explorer(images, labels=None, static_digits=1):
     Controls: the kernel (``kernels.KERNEL_NAMES``), a turn in 45-degree steps (clockwise),
     and the digit.
     """
-    images = list(images)
+    images = [np.asarray(image) for image in images]
     if not images:
         raise ValueError("kernel_explorer needs at least one image")
+    bad = [image.shape for image in images if image.ndim != 2]
+    if bad:
+        raise ValueError(f"kernel_explorer: every image must be 2-D (H, W), got shape {bad[0]}; "
+                         "for MNIST images of shape (N, 1, 28, 28) pass images[:, 0]")
     labels = [f"image {i}" for i in range(len(images))] if labels is None else list(labels)
     if len(labels) != len(images):
         raise ValueError(f"kernel_explorer: {len(labels)} labels for {len(images)} images")
