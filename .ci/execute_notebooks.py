@@ -14,7 +14,11 @@ How each notebook runs:
   variable is unset;
 - cells tagged `raises-exception` may raise; any other error stops and fails the script (the
   notebook is then left unchanged);
-- no widget state is stored (the book shows the precomputed text/html view of each figure).
+- no widget state is stored (the book shows the precomputed text/html view of each figure),
+  so every stored widget view would point at a model that no longer exists: they are dropped.
+  Opened in JupyterLab before it runs, a figure shows its static view instead of "model not
+  found"; running the cell gives the live widget. (The views also carry random model ids that
+  would change on every run.)
 
 Volatile metadata is stripped so that re-running an unchanged notebook gives a small diff:
 execution timestamps (nbclient, JupyterLab's execute-time extension), the interpreter's patch
@@ -73,6 +77,17 @@ def strip_volatile_metadata(nb):
     return nb
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def drop_widget_views(nb):
+    """Remove the (dangling) live-widget views from stored outputs; other views stay."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
+    return nb
+
+
 def execute(path, timeout):
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
@@ -87,6 +102,7 @@ def execute(path, timeout):
     )
     client.execute(env=kernel_environment())
     strip_volatile_metadata(nb)
+    drop_widget_views(nb)
     nbformat.validate(nb)
     nbformat.write(nb, path)
 
