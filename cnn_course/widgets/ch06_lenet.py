@@ -1,0 +1,318 @@
+"""Figures and explorers for chapter 6 (LeNet).
+
+Explorers (one notebook cell each):
+
+- ``lenet_inspector(model, images, labels)``: pick a test digit, shift and rotate it with
+  sliders, and see the feature maps of every stage of LeNet (a few channels each) and the
+  predicted probabilities as bars. A ``Scene``: set up once, then only image data and bar
+  heights change.
+- ``training_curve_viewer(histories)``: pick a run (model and dataset) and a metric (loss or
+  accuracy) and see its curve per epoch.
+
+Static figures (return a matplotlib Figure; end the notebook cell with ``plt.show()``):
+``plot_filters``, ``plot_stage_maps``, ``plot_confusion``, ``plot_misclassified``,
+``plot_curves``.
+"""
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from cnn_course.inspect_model import feature_maps, predict_proba, transform_digit
+from cnn_course.widgets.core import Dropdown, InteractiveFigure, Scene, Slider
+
+__all__ = ["lenet_inspector", "training_curve_viewer", "plot_filters", "plot_stage_maps",
+           "plot_confusion", "plot_misclassified", "plot_curves", "lenet_stages"]
+
+
+def _off(ax):
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_color("0.7")
+
+
+def lenet_stages(model):
+    """Indices and names of the layers worth looking at: each activation and pooling layer.
+
+    Returns a list of (index, short name) such as (1, "conv1 + act"), (2, "pool1"), ...
+    """
+    stages, conv = [], 0
+    for i, layer in enumerate(model.layers):
+        kind = type(layer).__name__
+        if kind == "Conv2D":
+            conv += 1
+        elif kind in ("ReLU", "Sigmoid", "Tanh") and conv and i > 0 and \
+                type(model.layers[i - 1]).__name__ == "Conv2D":
+            stages.append((i, f"conv{conv} + {kind}"))
+        elif kind in ("MaxPool2D", "AvgPool2D"):
+            stages.append((i, f"pool{conv} ({'max' if kind == 'MaxPool2D' else 'avg'})"))
+    return stages
+
+
+# -- the LeNet inspector ---------------------------------------------------------------------
+
+
+def _mosaic(maps, gap=None):
+    """Channels (C, H, W) side by side in one (H, C*W + gaps) image, each scaled to [0, 1];
+    the gaps are NaN (drawn white)."""
+    C, H, W = maps.shape
+    gap = max(1, W // 7) if gap is None else gap
+    out = np.full((H, C * W + (C - 1) * gap), np.nan)
+    for c in range(C):
+        m = maps[c].astype(np.float64)
+        span = m.max() - m.min()
+        out[:, c * (W + gap):c * (W + gap) + W] = (m - m.min()) / span if span > 0 else 0.0
+    return out
+
+
+class _InspectorScene(Scene):
+    def __init__(self, model, images, labels, channels, class_names):
+        self.model = model
+        self.images = [np.asarray(im, dtype=model.dtype).reshape(28, 28) for im in images]
+        self.labels = list(labels)
+        self.channels = channels
+        self.class_names = class_names
+        self.stages = lenet_stages(model)
+
+    def setup(self, fig):
+        rows, cols = len(self.stages), self.channels
+        grid = fig.add_gridspec(rows, cols + 3, width_ratios=[1.6] + [1] * cols + [0.3, 2.2],
+                                left=0.02, right=0.98, top=0.91, bottom=0.08,
+                                wspace=0.08, hspace=0.5)
+        # Image panels have no axis at all (ticks, spines and axis titles are what make
+        # matplotlib slow); their labels are figure texts.
+        self.ax_in = fig.add_subplot(grid[:2, 0])
+        self.im_in = self.ax_in.imshow(np.zeros((28, 28)), cmap="gray_r", vmin=0, vmax=1,
+                                       interpolation="nearest")
+        self.ax_in.axis("off")
+        self._label(fig, self.ax_in, "input", above=True)
+        # One image per stage: its channels side by side (a mosaic), each scaled to [0, 1].
+        self.maps = []
+        cmap = plt.get_cmap("viridis").with_extremes(bad="white")
+        for r, (_, name) in enumerate(self.stages):
+            ax = fig.add_subplot(grid[r, 1:cols + 1])
+            ax.axis("off")
+            ax.set_anchor("W")
+            self.maps.append(ax.imshow(np.zeros((2, 2)), cmap=cmap, vmin=0, vmax=1,
+                                       interpolation="nearest", aspect="equal"))
+            self.maps[-1].label = fig.text(ax.get_position().x0, ax.get_position().y1 + 0.01,
+                                           name, ha="left", va="bottom", fontsize=8)
+            self.maps[-1].name = name
+        self.ax_bar = fig.add_subplot(grid[:, cols + 2])
+        k = len(self.class_names)
+        self.bars = self.ax_bar.barh(np.arange(k), np.zeros(k), color="0.6")
+        self.ax_bar.set_yticks(np.arange(k), self.class_names, fontsize=8)
+        self.ax_bar.set_xlim(0, 1)
+        self.ax_bar.set_xticks([0, 0.5, 1])
+        self.ax_bar.invert_yaxis()
+        self._label(fig, self.ax_bar, "P(class)", above=True)
+        self.ax_bar.tick_params(axis="x", labelsize=7)
+
+    @staticmethod
+    def _label(fig, ax, text, above):
+        box = ax.get_position()
+        fig.text((box.x0 + box.x1) / 2, box.y1 + 0.01, text, ha="center", va="bottom",
+                 fontsize=8)
+
+    def update(self, digit, shift, angle):
+        image = transform_digit(self.images[digit], shift=(0, shift), angle=angle)
+        x = image[None, None]
+        outputs = feature_maps(self.model, x)
+        self.im_in.set_data(image)
+        for im, (i, _) in zip(self.maps, self.stages):
+            mosaic = _mosaic(outputs[i][1][0][:self.channels])
+            im.set_data(mosaic)
+            h, w = mosaic.shape
+            im.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
+            im.axes.set_xlim(-0.5, w - 0.5)
+            im.axes.set_ylim(h - 0.5, -0.5)
+            im.label.set_text(f"{im.name}: channels 0-{self.channels - 1} of "
+                              f"{outputs[i][1].shape[1]}, each {outputs[i][1].shape[2]}x"
+                              f"{outputs[i][1].shape[3]}")
+        probs = predict_proba(self.model, x)[0]
+        pred = int(probs.argmax())
+        for j, bar in enumerate(self.bars):
+            bar.set_width(probs[j])
+            bar.set_color("tab:green" if j == pred == self.labels[digit] else
+                          "tab:red" if j == pred else "0.6")
+        return (f"label {self.labels[digit]}, shifted {shift:+d} px, rotated {angle:+d} deg: "
+                f"predicted {self.class_names[pred]} with probability {probs[pred]:.2f}")
+
+
+def lenet_inspector(model, images, labels, *, channels=4, shifts=range(-6, 7),
+                    angles=range(-60, 61, 5), class_names=None):
+    """Explorer: a digit, shifted and rotated, through every stage of a trained LeNet.
+
+    Inputs:
+    - model: a trained LeNet-5 (a Sequential); images: a few digits (M, 1, 28, 28) or
+      (M, 28, 28); labels: their M labels
+    - channels: how many channels of each stage to show
+    - shifts, angles: slider values (pixels to the right, degrees counter-clockwise); the static
+      book keeps 5 of each
+    - class_names: names of the K classes (default "0".."9")
+    """
+    images = np.asarray(images)
+    labels = [int(v) for v in labels]
+    names = list(class_names) if class_names is not None else [str(k) for k in range(10)]
+    shifts, angles = list(shifts), list(angles)
+    scene = _InspectorScene(model, images, labels, channels, names)
+    digit_options = {f"digit {i} (label {names[v]})": i for i, v in enumerate(labels)}
+    controls = {
+        "digit": Dropdown(digit_options, description="digit"),
+        "shift": Slider(shifts, value=0, description="shift (px)",
+                        static_values=[s for s in (-6, -3, 0, 3, 6) if s in shifts]),
+        "angle": Slider(angles, value=0, description="angle (deg)",
+                        static_values=[a for a in (-60, -30, 0, 30, 60) if a in angles]),
+    }
+    return InteractiveFigure(scene, controls, title="LeNet inspector: feature maps and "
+                             "probabilities of a shifted, rotated digit", figsize=(9.0, 4.2))
+
+
+# -- the training-curve viewer ---------------------------------------------------------------
+
+
+def training_curve_viewer(histories):
+    """Explorer: the curve of one training run, loss or accuracy per epoch.
+
+    Inputs:
+    - histories: dict {run name: History} (e.g. "lenet-modern on MNIST")
+    """
+    if not histories:
+        raise ValueError("training_curve_viewer: histories is empty")
+    runs = list(histories)
+
+    def draw(fig, run, metric):
+        h = histories[run]
+        ax = fig.add_subplot(1, 1, 1)
+        epochs = np.arange(1, h.epochs + 1)
+        if metric == "loss":
+            ax.plot(epochs, h.train_loss, "o-", label="training loss")
+            ax.set_ylabel("cross-entropy")
+            ax.set_ylim(bottom=0)
+            last = f"last training loss {h.train_loss[-1]:.4f}"
+        else:
+            ax.plot(epochs, h.train_acc, "o-", label="training accuracy")
+            if h.test_acc:
+                ax.plot(epochs, h.test_acc, "s--", label="test accuracy")
+            ax.set_ylabel("accuracy")
+            ax.set_ylim(0, 1.02)
+            last = f"last test accuracy {h.test_acc[-1]:.4f}" if h.test_acc else ""
+        ax.set_xlabel("epoch")
+        ax.set_xticks(epochs)
+        ax.legend(loc="best", fontsize=8)
+        ax.grid(alpha=0.3)
+        fig.subplots_adjust(left=0.14, right=0.97, top=0.95, bottom=0.16)
+        return f"{run}: {last}"
+
+    controls = {"run": Dropdown(runs, description="run"),
+                "metric": Dropdown(["loss", "accuracy"], description="metric")}
+    return InteractiveFigure(draw, controls, title="training curves of the chapter's runs",
+                             figsize=(5.6, 3.2))
+
+
+# -- static figures --------------------------------------------------------------------------
+
+
+def plot_filters(weights, titles):
+    """Rows of first-layer filters, e.g. before and after training.
+
+    Inputs:
+    - weights: list of arrays of shape (FN, C, FH, FW) (only channel 0 is shown)
+    - titles: one title per row
+    """
+    n = max(w.shape[0] for w in weights)
+    fig, axes = plt.subplots(len(weights), n, figsize=(1.1 * n + 0.6, 1.25 * len(weights)),
+                             squeeze=False)
+    for r, (W, title) in enumerate(zip(weights, titles)):
+        for c in range(n):
+            ax = axes[r, c]
+            _off(ax)
+            if c < W.shape[0]:
+                ax.imshow(W[c, 0], cmap="gray_r")
+                if r == 0 or True:
+                    ax.set_title(f"{c}", fontsize=8)
+        axes[r, 0].set_ylabel(title, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_stage_maps(model, image, *, channels=6):
+    """The input digit and the feature maps of every conv/pool stage of a LeNet (a few channels)."""
+    outputs = feature_maps(model, np.asarray(image, dtype=model.dtype).reshape(1, 1, 28, 28))
+    stages = lenet_stages(model)
+    fig, axes = plt.subplots(len(stages), channels + 1,
+                             figsize=(1.25 * (channels + 1), 1.3 * len(stages)), squeeze=False)
+    for r, (i, name) in enumerate(stages):
+        out = outputs[i][1][0]
+        for c in range(channels + 1):
+            ax = axes[r, c]
+            _off(ax)
+            if c == 0:
+                if r == 0:
+                    ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray_r")
+                    ax.set_title("input", fontsize=8)
+                else:
+                    ax.axis("off")
+                continue
+            if c - 1 < out.shape[0]:
+                ax.imshow(out[c - 1], cmap="viridis")
+            if c == 1:
+                ax.set_ylabel(f"{name}\n{out.shape[1]}x{out.shape[2]}", fontsize=8)
+            if r == 0:
+                ax.set_title(f"channel {c - 1}", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(matrix, class_names=None, *, title="confusion matrix"):
+    """A confusion matrix as an image with the counts written in the cells."""
+    matrix = np.asarray(matrix)
+    k = matrix.shape[0]
+    names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
+    fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    ax.imshow(np.log1p(matrix), cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            if matrix[i, j]:
+                dark = matrix[i, j] > matrix.max() / 3
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if dark else "black")
+    ax.set_xticks(range(k), names, fontsize=8, rotation=45 if len(max(names, key=len)) > 2 else 0)
+    ax.set_yticks(range(k), names, fontsize=8)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_misclassified(images, labels, predictions, confidences, *, ncols=8, class_names=None):
+    """A grid of wrongly classified digits titled "true -> predicted (confidence)"."""
+    n = len(images)
+    names = list(class_names) if class_names is not None else [str(i) for i in range(10)]
+    nrows = max(1, -(-n // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.45 * nrows), squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
+        _off(ax)
+        if k >= n:
+            ax.axis("off")
+            continue
+        ax.imshow(np.asarray(images[k]).reshape(28, 28), cmap="gray_r")
+        ax.set_title(f"{names[labels[k]]} -> {names[predictions[k]]}\n({confidences[k]:.2f})",
+                     fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(histories, *, metric="test_acc", ylabel="test accuracy"):
+    """One line per run: a History attribute (default test accuracy) against the epoch."""
+    fig, ax = plt.subplots(figsize=(5.6, 3.2))
+    for name, h in histories.items():
+        values = getattr(h, metric)
+        ax.plot(np.arange(1, len(values) + 1), values, "o-", label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,85 @@
+"""Tests of cnn_course.inspect_model against independent calculations."""
+
+import numpy as np
+import pytest
+
+from cnn_course import inspect_model as im
+from cnn_course.invariance import shift_image
+from cnn_course.models import lenet5
+
+
+def test_feature_maps_names_and_shapes_follow_the_layers():
+    model = lenet5("modern", seed=0)
+    x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
+    maps = im.feature_maps(model, x)
+    assert len(maps) == len(model.layers)
+    assert maps[0][0].startswith("0 Conv2D 1->6")
+    assert [m.shape for _, m in maps][:6] == [(2, 6, 28, 28)] * 2 + [(2, 6, 14, 14)] + \
+        [(2, 16, 10, 10)] * 2 + [(2, 16, 5, 5)]
+    np.testing.assert_allclose(maps[-1][1], model.forward(x), rtol=1e-6)
+
+
+def test_confusion_matrix_counts_pairs_like_a_loop():
+    rng = np.random.default_rng(1)
+    labels, pred = rng.integers(0, 4, 50), rng.integers(0, 4, 50)
+    expected = np.zeros((4, 4), dtype=int)
+    for t, p in zip(labels, pred):
+        expected[t, p] += 1
+    M = im.confusion_matrix(labels, pred, 4)
+    np.testing.assert_array_equal(M, expected)
+    assert M.sum() == 50 and np.trace(M) == np.sum(labels == pred)
+
+
+def test_confusion_matrix_rejects_out_of_range_labels():
+    with pytest.raises(ValueError, match="must lie in"):
+        im.confusion_matrix(np.array([0, 5]), np.array([0, 1]), 4)
+
+
+def test_transform_digit_integer_shift_matches_shift_image():
+    x = np.random.default_rng(2).random((28, 28)).astype(np.float32)
+    for dy, dx in [(0, 0), (2, -3), (-5, 4)]:
+        got = im.transform_digit(x, shift=(dy, dx))
+        np.testing.assert_allclose(got, shift_image(x, dy, dx), atol=1e-6)
+        assert got.dtype == np.float32
+
+
+def test_transform_digit_quarter_turn_is_rot90():
+    x = np.random.default_rng(3).random((9, 9))
+    np.testing.assert_allclose(im.transform_digit(x, angle=90), np.rot90(x), atol=1e-9)
+    np.testing.assert_allclose(im.transform_digit(x, angle=90, order=0), np.rot90(x))
+
+
+def test_transform_digit_agrees_with_scipy_rotate():
+    ndimage = pytest.importorskip("scipy.ndimage")
+    x = np.zeros((15, 15))
+    x[4:11, 6:9] = 1.0
+    ours = im.transform_digit(x, angle=30)
+    ref = ndimage.rotate(x, 30, reshape=False, order=1, mode="constant", cval=0.0)
+    assert np.abs(ours - ref).max() < 0.05
+
+
+def test_edge_responses_tell_vertical_from_horizontal():
+    sobel_x = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float)
+    W = np.stack([sobel_x, sobel_x.T])[:, None]
+    vert, horiz = im.edge_responses(W)
+    assert vert[0] > 3 * horiz[0] and horiz[1] > 3 * vert[1]
+
+
+def test_misclassified_returns_exactly_the_wrong_ones():
+    from cnn_course.train import predict
+    model = lenet5("modern", seed=0)
+    x = np.random.default_rng(4).random((20, 1, 28, 28), dtype=np.float32)
+    labels = np.arange(20) % 10
+    idx, pred, conf = im.misclassified(model, x, labels)
+    expected = np.flatnonzero(predict(model, x) != labels)
+    np.testing.assert_array_equal(idx, expected)
+    assert np.all(pred != labels[idx]) and np.all((conf > 0) & (conf <= 1))
+
+
+def test_compare_models_measures_each_model():
+    rng = np.random.default_rng(5)
+    x = rng.random((40, 1, 28, 28), dtype=np.float32)
+    y = np.arange(40) % 10
+    rows, hist = im.compare_models(["dense"], (x, y), (x, y), epochs=1, batch_size=20)
+    assert rows[0]["model"] == "dense" and rows[0]["params"] == 61755
+    assert rows[0]["seconds"] > 0 and rows[0]["test_acc"] == hist["dense"].test_acc[-1]
