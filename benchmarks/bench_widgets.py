@@ -24,7 +24,9 @@ import numpy as np  # noqa: E402
 from cnn_course import data  # noqa: E402
 from cnn_course.images import rgb_shapes  # noqa: E402
 from cnn_course.widgets import (ch01_convolution, ch02_padding_stride, ch03_channels,  # noqa: E402
-                                ch04_pooling, ch05_implementation)
+                                ch04_pooling, ch05_implementation, ch06_lenet)
+from cnn_course.models import lenet5  # noqa: E402
+from cnn_course.train import History  # noqa: E402
 
 GOAL_MS = 100.0
 
@@ -48,6 +50,24 @@ def explorers():
     yield "ch4 pool_backward_explorer", ch04_pooling.pool_backward_explorer()
     yield "ch5 im2col_explorer", ch05_implementation.im2col_explorer()
     yield "ch5 gradient_flow_explorer", ch05_implementation.gradient_flow_explorer()
+    # an untrained LeNet costs the same to run and draw as a trained one
+    yield "ch6 lenet_inspector", ch06_lenet.lenet_inspector(lenet5("modern"), images[:3],
+                                                            labels[:3])
+    yield "ch6 training_curve_viewer", ch06_lenet.training_curve_viewer(_histories())
+
+
+def _histories():
+    """Made-up training curves with the shape of the chapter's (the viewer only draws them)."""
+    runs = {}
+    for k, name in enumerate(["lenet-modern", "lenet-classic", "dense"]):
+        history = History()
+        for epoch in range(3):
+            history.train_loss.append(2.3 / (epoch + 1 + k))
+            history.train_acc.append(0.5 + 0.1 * epoch)
+            history.test_acc.append(0.5 + 0.1 * epoch - 0.01 * k)
+            history.seconds.append(1.0)
+        runs[name] = history
+    return runs
 
 
 def time_updates(figure, n_frames):
