@@ -1,12 +1,17 @@
 """The interactive-figure framework: one object, a live widget and a precomputed player."""
 
+import io
 import json
 import re
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
 
 from cnn_course.widgets import Checkbox, Dropdown, InteractiveFigure, Scene, Slider
+from cnn_course.widgets.core import figure_png, freeze_background
 
 
 def _draw(fig, shift, cmap):
@@ -98,3 +103,77 @@ def test_bad_controls_are_clear_errors():
         Slider(range(3), static_values=[5])
     with pytest.raises(ValueError, match="unknown controls"):
         _figure().render(nope=1)
+
+
+class _Dashboard(Scene):
+    """Static numbers, title, ticks and a legend; an image, a marker and a text that move."""
+
+    def __init__(self, freeze):
+        self.freeze = freeze
+
+    def setup(self, fig):
+        ax_grid, ax_plot, ax_image = fig.subplots(1, 3)
+        ax_grid.imshow(np.arange(16.0).reshape(4, 4), cmap="Greys")
+        for (r, c), v in np.ndenumerate(np.arange(16).reshape(4, 4)):
+            ax_grid.text(c, r, str(v), ha="center", va="center", fontsize=7)
+        ax_grid.set_title("fixed numbers")
+        self.marker, = ax_grid.plot([0], [0], "s", ms=12, mfc="none", mec="C1")
+        ax_plot.plot(np.arange(5), np.arange(5) ** 2, label="fixed curve")
+        ax_plot.legend(fontsize=7, loc="upper left")
+        self.image = ax_image.imshow(np.zeros((2, 2)), vmin=0, vmax=4)
+        ax_image.set_title("moving image")
+        ax_image.set_axis_off()           # its frame would lie above the image: see the rules
+        self.note = fig.text(0.5, 0.02, "", ha="center")
+        fig.text(0.02, 0.95, "a fixed figure label")
+        if self.freeze:
+            freeze_background(fig, [self.marker, self.image, self.note], dpi=60)
+
+    def update(self, k):
+        self.marker.set_data([k % 4], [k // 4])
+        self.image.set_data(np.full((2, 2), k % 5))
+        self.note.set_text(f"k = {k}")
+
+
+def _dashboard_frames(freeze, ks):
+    fig = Figure(figsize=(4, 2), dpi=60)
+    FigureCanvasAgg(fig)
+    scene = _Dashboard(freeze)
+    scene.setup(fig)
+    frames = []
+    for k in ks:
+        scene.update(k)
+        frames.append(figure_png(fig, 60, colors=None))
+    return fig, frames
+
+
+def test_frozen_background_renders_the_same_pixels_as_a_full_redraw():
+    ks = [0, 5, 11, 3]
+    _, full = _dashboard_frames(False, ks)
+    _, frozen = _dashboard_frames(True, ks)
+    assert len(set(full)) == len(ks)                     # every k changes the picture
+    for k, a, b in zip(ks, full, frozen):
+        np.testing.assert_array_equal(np.asarray(Image.open(io.BytesIO(a))),
+                                      np.asarray(Image.open(io.BytesIO(b))), err_msg=f"k={k}")
+
+
+def test_frozen_background_hides_the_static_artists_and_keeps_the_dynamic_ones():
+    fig, _ = _dashboard_frames(True, [1])
+    texts = [t for ax in fig.axes for t in ax.texts] + list(fig.texts)
+    visible = [t.get_text() for t in texts if t.get_visible()]
+    assert visible == ["k = 1"]                          # only the dynamic text is drawn again
+    assert [type(a).__name__ for a in fig.artists] == ["FrozenBackground"]
+
+
+def test_frozen_background_refuses_another_pixel_size():
+    fig, _ = _dashboard_frames(True, [0])
+    with pytest.raises(ValueError, match="rendered at 240x120 px but the figure is drawn at"):
+        figure_png(fig, 120)
+
+
+def test_frozen_background_names_an_artist_it_cannot_find():
+    fig = Figure(figsize=(2, 2))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    other = Figure().add_subplot().plot([0, 1])[0]
+    with pytest.raises(ValueError, match="neither a figure-level artist nor a direct child"):
+        freeze_background(fig, [other], dpi=50)

@@ -13,12 +13,12 @@ Static figures (return a matplotlib Figure; end the notebook cell with ``plt.sho
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.artist import Artist
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
 from cnn_course import kernels
-from cnn_course.widgets.core import Dropdown, InteractiveFigure, Scene, Slider
+from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
+                                     freeze_background)
 
 _DIVERGING = "RdBu_r"          # red positive, blue negative, white zero
 
@@ -57,37 +57,6 @@ def _grid_axes(ax, shape, title):
     return lines
 
 
-class FrozenLayer(Artist):
-    """Draws a fixed set of artists once per output size, then pastes the cached pixels.
-
-    Text is the slow part of a matplotlib redraw. Artists that never change between frames
-    (the input's numbers, the kernel, titles) are handed to a FrozenLayer: it hides them from
-    their axes, draws them itself the first time, copies the figure's pixels, and on every
-    later draw of the same size restores those pixels instead. It sits below the axes
-    (zorder -100), whose own background patches must be off (``set_axis_off``).
-    """
-
-    def __init__(self, fig, artists):
-        super().__init__()
-        self.frozen = list(artists)
-        self._pixels = {}
-        self.set_zorder(-100)
-        for artist in self.frozen:
-            artist.set_visible(False)
-        fig.add_artist(self)
-
-    def draw(self, renderer):
-        key = (renderer.width, renderer.height, renderer.dpi)
-        if key in self._pixels:
-            renderer.restore_region(self._pixels[key])
-            return
-        for artist in self.frozen:
-            artist.set_visible(True)
-            artist.draw(renderer)
-            artist.set_visible(False)
-        self._pixels[key] = renderer.copy_from_bbox(self.get_figure(root=True).bbox)
-
-
 class SlidingWindowScene(Scene):
     """Input with the current window, kernel, products, and the output filled so far."""
 
@@ -102,39 +71,41 @@ class SlidingWindowScene(Scene):
         X, K, Y = self.X, self.K, self.Y
         widths = [X.shape[1], K.shape[1], K.shape[1], Y.shape[1]]
         ax_x, ax_k, ax_p, ax_y = fig.subplots(1, 4, gridspec_kw={"width_ratios": widths})
-        frozen = []            # drawn once: everything but the window, products and cover
+        dynamic = []           # redrawn each frame; everything else is drawn once
 
         span = max(np.abs(X).max(), 1.0)
-        frozen.append(ax_x.imshow(X, cmap="Greys", vmin=-span, vmax=3 * span))
-        frozen += [_grid_axes(ax_x, X.shape, "input X"), ax_x.title]
-        frozen += list(_cell_texts(ax_x, X, 10).flat)
+        ax_x.imshow(X, cmap="Greys", vmin=-span, vmax=3 * span)
+        _grid_axes(ax_x, X.shape, "input X")
+        _cell_texts(ax_x, X, 10)
         self.window = Rectangle((-0.5, -0.5), self.FW, self.FH, fill=False, edgecolor="C1",
                                 linewidth=3)
-        ax_x.add_patch(self.window)
+        dynamic.append(ax_x.add_patch(self.window))
 
         kspan = max(np.abs(K).max(), 1e-12) * 2.5
-        frozen.append(ax_k.imshow(K, cmap=_DIVERGING, vmin=-kspan, vmax=kspan))
-        frozen += [_grid_axes(ax_k, K.shape, "kernel K"), ax_k.title]
-        frozen += list(_cell_texts(ax_k, K, 10).flat)
+        ax_k.imshow(K, cmap=_DIVERGING, vmin=-kspan, vmax=kspan)
+        _grid_axes(ax_k, K.shape, "kernel K")
+        _cell_texts(ax_k, K, 10)
 
         products = X[:self.FH, :self.FW] * K
         pspan = max(np.abs(X).max() * np.abs(K).max(), 1e-12) * 2.5
         self.products_image = ax_p.imshow(products, cmap=_DIVERGING, vmin=-pspan, vmax=pspan)
-        frozen += [_grid_axes(ax_p, K.shape, "window * K"), ax_p.title]
+        dynamic += [self.products_image, _grid_axes(ax_p, K.shape, "window * K")]
         self.product_texts = _cell_texts(ax_p, products, 10)
+        dynamic += list(self.product_texts.flat)
 
         # The whole output is drawn once; a white cover hides the cells not computed yet.
         yspan = max(np.abs(Y).max(), 1e-12) * 2.5
-        frozen.append(ax_y.imshow(Y, cmap=_DIVERGING, vmin=-yspan, vmax=yspan))
-        frozen += list(_cell_texts(ax_y, Y, 10).flat) + [ax_y.title]
+        ax_y.imshow(Y, cmap=_DIVERGING, vmin=-yspan, vmax=yspan)
+        _cell_texts(ax_y, Y, 10)
         self.cover = ax_y.imshow(np.ones(Y.shape + (4,)), zorder=2)
-        _grid_axes(ax_y, Y.shape, "output Y").set_zorder(3)
-        ax_y.set_title("output Y", fontsize=10, y=1.0)
+        lines = _grid_axes(ax_y, Y.shape, "output Y")
+        lines.set_zorder(3)
         self.current = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="C1", linewidth=3,
                                  zorder=4)
         ax_y.add_patch(self.current)
+        dynamic += [self.cover, lines, self.current]
         fig.subplots_adjust(left=0.01, right=0.99, top=0.86, bottom=0.03, wspace=0.15)
-        FrozenLayer(fig, frozen)
+        freeze_background(fig, dynamic)
 
     def update(self, position):
         OH, OW = self.Y.shape
@@ -187,7 +158,7 @@ class KernelScene(Scene):
         self.digit = ax_x.imshow(self.images[0], cmap="gray_r", vmin=0, vmax=1)
         ax_x.set_title("input digit", fontsize=10, y=1.0)
         self.kernel_image = ax_k.imshow(np.zeros((3, 3)), cmap=_DIVERGING, vmin=-1, vmax=1)
-        _grid_axes(ax_k, (3, 3), "kernel")
+        kernel_lines = _grid_axes(ax_k, (3, 3), "kernel")
         self.kernel_texts = _cell_texts(ax_k, np.zeros((3, 3)), 11)
         H, W = self.images[0].shape
         self.feature = ax_y.imshow(np.zeros((H - 2, W - 2)), cmap=_DIVERGING, vmin=-1, vmax=1)
@@ -195,6 +166,8 @@ class KernelScene(Scene):
         for ax in (ax_x, ax_y):
             ax.set_axis_off()
         fig.subplots_adjust(left=0.01, right=0.99, top=0.88, bottom=0.02, wspace=0.08)
+        freeze_background(fig, [self.digit, self.kernel_image, kernel_lines, self.feature,
+                                *self.kernel_texts.flat])          # the titles stay
 
     def update(self, kernel, turn, digit):
         K = kernels.rotate45(kernels.get_kernel(kernel), turn)

@@ -18,7 +18,8 @@ from matplotlib.patches import Rectangle
 
 from cnn_course import functional as F
 from cnn_course.receptive_field import receptive_field
-from cnn_course.widgets.core import Dropdown, InteractiveFigure, Scene, Slider
+from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
+                                     freeze_background)
 
 __all__ = ["window_geometry", "padding_stride_explorer", "window_stepper",
            "receptive_field_explorer", "draw_coverage", "draw_receptive_field_growth", "show"]
@@ -66,31 +67,6 @@ def _grid_segments(rows, cols):
     segs = [[(0, r), (cols, r)] for r in range(rows + 1)]
     segs += [[(c, 0), (c, rows)] for c in range(cols + 1)]
     return segs
-
-
-def _freeze(fig, dynamic, dpi):
-    """Render every artist except ``dynamic`` once into a background image, then hide them.
-
-    Text is the slow part of a matplotlib frame; numbers and labels that never change are
-    drawn once here, and each frame only redraws the ``dynamic`` artists on top.
-    """
-    dynamic = set(dynamic)
-    fig.set_dpi(dpi)
-    shown = {a: a.get_visible() for a in dynamic}
-    for a in dynamic:
-        a.set_visible(False)
-    fig.canvas.draw()
-    background = np.asarray(fig.canvas.buffer_rgba()).copy()
-    for a, visible in shown.items():
-        a.set_visible(visible)
-    for ax in fig.axes:
-        for child in ax.get_children():
-            if child not in dynamic:
-                child.set_visible(False)
-    for artist in fig.texts + fig.legends:
-        if artist not in dynamic:
-            artist.set_visible(False)
-    fig.figimage(background, xo=0, yo=0, origin="upper", zorder=-1)  # pixels, no resampling
 
 
 def _formula(n, k, p, s, d, g, axis="OH = OW"):
@@ -151,8 +127,9 @@ class PaddingStrideScene(Scene):
         fig.text(0.02, 0.01, "blue: input    grey: padding (zeros)    red: never read\n"
                  "dots: every window's top-left corner    dashed: first window    "
                  "orange: last window", fontsize=8, color="0.25")
-        _freeze(fig, [self.im_in, self.lines_in, self.corners, self.taps, self.first,
-                      self.last, self.im_out, self.lines_out, self.none_text], self.dpi)
+        freeze_background(fig, [self.im_in, self.lines_in, self.corners, self.taps, self.first,
+                                self.last, self.im_out, self.lines_out, self.none_text],
+                          self.dpi)
 
     def update(self, **values):
         v = {**self.fixed, **values}
@@ -283,8 +260,8 @@ class WindowStepperScene(Scene):
         self.ax_x.add_patch(self.window)
         self.cell = Rectangle((0, 0), 1, 1, fill=False, edgecolor=WINDOW, linewidth=2.5)
         self.ax_y.add_patch(self.cell)
-        _freeze(fig, [self.window, self.cell, *[t for row in self.y_texts for t in row]],
-                self.dpi)
+        freeze_background(fig, [self.window, self.cell,
+                                *[t for row in self.y_texts for t in row]], self.dpi)
 
     @staticmethod
     def _panel(ax, colours, values, title):
@@ -402,7 +379,7 @@ class ReceptiveFieldScene(Scene):
         self.ax_plot.set_xlim(0.5, longest + 0.5)
         self.ax_plot.set_ylim(0, largest * 1.1)
         self.ax_plot.grid(alpha=0.3)
-        _freeze(fig, [self.im, self.box, self.curve, self.here], self.dpi)
+        freeze_background(fig, [self.im, self.box, self.curve, self.here], self.dpi)
 
     def _gradient(self, name, depth):
         key = (name, depth)

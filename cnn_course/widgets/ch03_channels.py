@@ -16,7 +16,8 @@ from matplotlib.patches import Polygon
 
 from cnn_course import functional as F
 from cnn_course.images import LUMA_WEIGHTS, to_hwc
-from cnn_course.widgets.core import Checkbox, Dropdown, InteractiveFigure, Scene, Slider
+from cnn_course.widgets.core import (Checkbox, Dropdown, InteractiveFigure, Scene, Slider,
+                                     freeze_background)
 
 __all__ = ["CHANNEL_NAMES", "FILTER_NAMES", "demo_filter_bank", "plot_channels",
            "block_explorer", "draw_blocks", "channel_explorer"]
@@ -211,6 +212,7 @@ class _ChannelScene(Scene):
                               top=0.93, bottom=0.01, hspace=0.28, wspace=0.08)
         cmaps = ("Reds", "Greens", "Blues") if C == 3 else ("gray",) * C
         self.kernels, self.contrib, self.ktitles, self.ctitles = [], [], [], []
+        markers = []                      # the marked pixel, above each map
         i, j = self.pixel
         for c in range(C):
             ax = fig.add_subplot(gs[0, c])
@@ -221,7 +223,7 @@ class _ChannelScene(Scene):
             self.ktitles.append(_label(fig, ax))
             ax = fig.add_subplot(gs[2, c])
             self.contrib.append(ax.imshow(self.maps[0, c], cmap="RdBu_r", interpolation="nearest"))
-            ax.plot([j], [i], marker="s", ms=5, mfc="none", mec="k", mew=1.2)
+            markers += ax.plot([j], [i], marker="s", ms=5, mfc="none", mec="k", mew=1.2)
             self.ctitles.append(_label(fig, ax))
         ax = fig.add_subplot(gs[0, C])
         ax.imshow(to_hwc(self.x) if C == 3 else self.x.mean(axis=0), cmap="gray",
@@ -232,10 +234,13 @@ class _ChannelScene(Scene):
                                  transform=ax.transAxes)
         ax = fig.add_subplot(gs[2, C])
         self.out = ax.imshow(self.maps[0].sum(axis=0), cmap="RdBu_r", interpolation="nearest")
-        ax.plot([j], [i], marker="s", ms=5, mfc="none", mec="k", mew=1.2)
+        markers += ax.plot([j], [i], marker="s", ms=5, mfc="none", mec="k", mew=1.2)
         self.otitle = _label(fig, ax)
         for a in fig.axes:
             a.set_axis_off()
+        # The input channels, the image and their labels are drawn once.
+        freeze_background(fig, [*self.kernels, *self.ktitles, *self.contrib, *self.ctitles,
+                                *markers, self.bias_text, self.out, self.otitle])
 
     def _cname(self, c):
         return CHANNEL_NAMES[c] if self.C == 3 else str(c)

@@ -15,7 +15,8 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from cnn_course import functional as F
-from cnn_course.widgets.core import Dropdown, InteractiveFigure, Scene, Slider
+from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
+                                     freeze_background)
 
 CHANNEL_COLORS = ["#e41a1c", "#4daf4a", "#377eb8", "#984ea3", "#ff7f00"]
 HIGHLIGHT = "#ff7f00"
@@ -113,9 +114,9 @@ def show_images(images, titles, *, cmap="gray", figsize=None):
 # im2col explorer
 
 class _Im2colScene(Scene):
-    """The numbers never change, only the highlights move: the numbers are drawn once, kept
-    as a background picture, and each update moves two rectangles over it (a few ms instead of
-    re-rendering ~400 text labels)."""
+    """The numbers never change, only the highlights move: the numbers are drawn once into a
+    frozen background (``freeze_background``), and each update moves the rectangles over it
+    (a few ms instead of re-rendering ~400 text labels)."""
 
     def __init__(self, x, FH, FW, stride, pad, dpi):
         self.x, self.FH, self.FW, self.stride, self.pad = x, FH, FW, stride, pad
@@ -169,39 +170,18 @@ class _Im2colScene(Scene):
         return planes, ax
 
     def setup(self, fig):
-        fig.set_dpi(self.dpi)
         planes, matrix = self._draw_numbers(fig)
-        fig.canvas.draw()
-        background = np.asarray(fig.canvas.buffer_rgba()).copy()
-        height = background.shape[0]
-
-        def box(ax, x0, y0, x1, y1):          # data corners -> (left, top, width, height) in px
-            (a, b), (c, d) = ax.transData.transform([(x0, y0), (x1, y1)])
-            left, right = sorted((a, c))
-            top, bottom = sorted((height - b, height - d))
-            return left, top, right - left, bottom - top
-
-        s, cols = self.stride, self.col.shape[1]
-        self.window_px = [[box(ax, j * s, i * s, j * s + self.FW, i * s + self.FH)
-                           for ax in planes]
-                          for i in range(self.OH) for j in range(self.OW)]
-        self.row_px = [box(matrix, 0, r, cols, r + 1) for r in range(self.col.shape[0])]
-        fig.clear()
-        ax = fig.add_axes([0, 0, 1, 1])
-        ax.imshow(background, extent=(0, background.shape[1], height, 0),
-                  interpolation="none")
-        ax.set_xlim(0, background.shape[1])
-        ax.set_ylim(height, 0)
-        ax.set_axis_off()
-        style = {"fill": False, "edgecolor": HIGHLIGHT, "linewidth": 2.5}
-        self.windows = [ax.add_patch(Rectangle((0, 0), 1, 1, **style)) for _ in planes]
-        self.row_rect = ax.add_patch(Rectangle((0, 0), 1, 1, **style))
+        style = {"fill": False, "edgecolor": HIGHLIGHT, "linewidth": 2.5, "clip_on": False}
+        self.windows = [ax.add_patch(Rectangle((0, 0), self.FW, self.FH, **style))
+                        for ax in planes]
+        self.row_rect = matrix.add_patch(Rectangle((0, 0), self.col.shape[1], 1, **style))
+        freeze_background(fig, [*self.windows, self.row_rect], self.dpi)
 
     def update(self, position):
         i, j = divmod(position, self.OW)
-        for rect, (left, top, w, h) in zip(self.windows, self.window_px[position]):
-            rect.set_bounds(left, top, w, h)
-        self.row_rect.set_bounds(*self.row_px[position])
+        for rect in self.windows:
+            rect.set_xy((j * self.stride, i * self.stride))
+        self.row_rect.set_y(position)
         return (f"output position (i, j) = ({i}, {j}) -> row i*OW + j = {i}*{self.OW} + {j} = "
                 f"{position} of col: the {self.x.shape[1]}x{self.FH}x{self.FW} window, "
                 "flattened channel by channel")

@@ -18,7 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from cnn_course.inspect_model import feature_maps, predict_proba, transform_digit
-from cnn_course.widgets.core import Dropdown, InteractiveFigure, Scene, Slider
+from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
+                                     freeze_background)
 
 __all__ = ["lenet_inspector", "training_curve_viewer", "plot_filters", "plot_stage_maps",
            "plot_confusion", "plot_misclassified", "plot_curves", "lenet_stages"]
@@ -87,17 +88,22 @@ class _InspectorScene(Scene):
         self.ax_in.axis("off")
         self._label(fig, self.ax_in, "input", above=True)
         # One image per stage: its channels side by side (a mosaic), each scaled to [0, 1].
+        # The stages' shapes do not depend on the digit: panels and labels are laid out once.
+        shapes = {i: out.shape for i, (_, out) in
+                  enumerate(feature_maps(self.model, np.zeros((1, 1, 28, 28), self.model.dtype)))}
         self.maps = []
         cmap = plt.get_cmap("viridis").with_extremes(bad="white")
-        for r, (_, name) in enumerate(self.stages):
+        for r, (i, name) in enumerate(self.stages):
             ax = fig.add_subplot(grid[r, 1:cols + 1])
             ax.axis("off")
             ax.set_anchor("W")
-            self.maps.append(ax.imshow(np.zeros((2, 2)), cmap=cmap, vmin=0, vmax=1,
+            _, C, H, W = shapes[i]
+            h, w = _mosaic(np.zeros((min(cols, C), H, W))).shape
+            self.maps.append(ax.imshow(np.zeros((h, w)), cmap=cmap, vmin=0, vmax=1,
                                        interpolation="nearest", aspect="equal"))
-            self.maps[-1].label = fig.text(ax.get_position().x0, ax.get_position().y1 + 0.01,
-                                           name, ha="left", va="bottom", fontsize=8)
-            self.maps[-1].name = name
+            fig.text(ax.get_position().x0, ax.get_position().y1 + 0.01,
+                     f"{name}: channels 0-{cols - 1} of {C}, each {H}x{W}",
+                     ha="left", va="bottom", fontsize=8)
         self.ax_bar = fig.add_subplot(grid[:, cols + 2])
         k = len(self.class_names)
         self.bars = self.ax_bar.barh(np.arange(k), np.zeros(k), color="0.6")
@@ -107,6 +113,9 @@ class _InspectorScene(Scene):
         self.ax_bar.invert_yaxis()
         self._label(fig, self.ax_bar, "P(class)", above=True)
         self.ax_bar.tick_params(axis="x", labelsize=7)
+        # Labels, class names and ticks are drawn once; the spines lie above the bars.
+        freeze_background(fig, [self.im_in, *self.maps, *self.bars,
+                                *self.ax_bar.spines.values()])
 
     @staticmethod
     def _label(fig, ax, text, above):
@@ -120,15 +129,7 @@ class _InspectorScene(Scene):
         outputs = feature_maps(self.model, x)
         self.im_in.set_data(image)
         for im, (i, _) in zip(self.maps, self.stages):
-            mosaic = _mosaic(outputs[i][1][0][:self.channels])
-            im.set_data(mosaic)
-            h, w = mosaic.shape
-            im.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
-            im.axes.set_xlim(-0.5, w - 0.5)
-            im.axes.set_ylim(h - 0.5, -0.5)
-            im.label.set_text(f"{im.name}: channels 0-{self.channels - 1} of "
-                              f"{outputs[i][1].shape[1]}, each {outputs[i][1].shape[2]}x"
-                              f"{outputs[i][1].shape[3]}")
+            im.set_data(_mosaic(outputs[i][1][0][:self.channels]))
         probs = predict_proba(self.model, x)[0]
         pred = int(probs.argmax())
         for j, bar in enumerate(self.bars):

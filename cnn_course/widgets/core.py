@@ -30,6 +30,7 @@ import itertools
 import json
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
@@ -103,6 +104,94 @@ class Checkbox(Control):
         super().__init__([False, True], ["off", "on"], value=value, description=description)
 
 
+class FrozenBackground(Artist):
+    """The pixels of a figure's unchanging artists, pasted under the dynamic ones at each draw.
+
+    Made by ``freeze_background``; it is the figure's lowest artist. Each draw copies the
+    cached pixels into the renderer (a memory copy), then the figure draws what is still
+    visible: the dynamic artists.
+    """
+
+    def __init__(self, pixels, size):
+        super().__init__()
+        self.pixels = pixels      # a BufferRegion of the whole figure
+        self.size = size          # (width, height) in pixels
+        self.set_zorder(-np.inf)
+
+    def draw(self, renderer):
+        if not self.get_visible():
+            return
+        size = (int(renderer.width), int(renderer.height))
+        if size != self.size:
+            raise ValueError(
+                f"freeze_background: the background was rendered at {self.size[0]}x"
+                f"{self.size[1]} px but the figure is drawn at {size[0]}x{size[1]} px; "
+                "freeze with the dpi (and figure size) the figure is rendered at")
+        renderer.restore_region(self.pixels)
+
+
+def freeze_background(fig, dynamic, dpi=None):
+    """Draw every artist of ``fig`` except ``dynamic`` once; later draws reuse those pixels.
+
+    Text, ticks and many small artists are the slow part of a matplotlib frame. A ``Scene``
+    whose update changes only a few artists calls this at the end of ``setup``: everything
+    else (titles, numbers that never change, axes, legends) is rendered once at ``dpi``, the
+    pixels are kept, and those artists are hidden. Every later draw pastes the pixels and
+    draws only the dynamic artists on top, so each frame costs what its dynamic artists cost.
+
+    Inputs:
+    - fig: a Figure with a canvas (e.g. the one ``InteractiveFigure`` gives ``Scene.setup``)
+    - dynamic: the artists that ``update`` changes; each must be a figure-level artist or a
+      direct child of an Axes (an image, line, patch, collection or text added to it)
+    - dpi: the resolution the figure is rendered at; by default ``fig.dpi`` (an
+      ``InteractiveFigure`` makes its figure at the dpi it renders with)
+
+    Returns the ``FrozenBackground`` artist added to ``fig``.
+
+    Rules (what the speed costs):
+    - Dynamic artists are always drawn above the background. A static artist that must cover
+      a dynamic one (a grid line over an image that changes, the spines of its Axes) has to
+      be listed as dynamic, or switched off (``ax.set_axis_off()``).
+    - Static artists must not change after the freeze; they are hidden, so ``set_visible``
+      on them later would draw them twice. Dynamic artists keep their own visibility.
+    - Draw the figure at the same size afterwards: another pixel size raises ValueError.
+    """
+    dynamic = list(dynamic)
+    ids = {id(a) for a in dynamic}
+    axes_children = {id(child): ax for ax in fig.axes for child in ax.get_children()}
+    figure_level = {id(a) for a in fig.get_children()}
+    stray = [a for a in dynamic if id(a) not in axes_children and id(a) not in figure_level]
+    if stray:
+        raise ValueError(f"freeze_background: {stray[0]!r} is neither a figure-level artist "
+                         "nor a direct child of one of the figure's Axes")
+    if dpi is not None and fig.dpi != dpi:
+        fig.set_dpi(dpi)
+    shown = [a.get_visible() for a in dynamic]
+    for a in dynamic:
+        a.set_visible(False)
+    fig.canvas.draw()
+    size = (int(fig.canvas.get_renderer().width), int(fig.canvas.get_renderer().height))
+    pixels = fig.canvas.copy_from_bbox(fig.bbox)
+    for a, visible in zip(dynamic, shown):
+        a.set_visible(visible)
+    holders = {id(axes_children[i]) for i in ids if i in axes_children}
+    for ax in fig.axes:
+        if id(ax) in ids:
+            continue                      # a whole dynamic Axes is drawn as it is
+        if id(ax) not in holders:
+            ax.set_visible(False)         # nothing in it moves: skip the whole Axes
+            continue
+        for child in ax.get_children():
+            if id(child) not in ids:
+                child.set_visible(False)
+    for artist in fig.texts + fig.legends + fig.images + fig.lines + fig.patches + fig.artists:
+        if id(artist) not in ids:
+            artist.set_visible(False)
+    background = FrozenBackground(pixels, size)
+    fig.add_artist(background)
+    return background
+
+
 def figure_png(fig, dpi, *, colors=256):
     """Render a matplotlib Figure to PNG bytes.
 
@@ -138,7 +227,7 @@ class InteractiveFigure:
         self.controls = dict(controls)
         self.title = title
         self.dpi = dpi
-        self.figure = Figure(figsize=figsize, layout=layout)
+        self.figure = Figure(figsize=figsize, dpi=dpi, layout=layout)
         FigureCanvasAgg(self.figure)
         self._scene_ready = False
         n_frames = 1
