@@ -126,3 +126,33 @@ def built_book():
             return result
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# --- headless chromium (tests/test_browser.py, tests/test_jupyterlab.py) ---------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def _chromium_or_skip():
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{CHROMIUM} is missing; in CI the browser tests must run (.ci/run installs it)")
+    pytest.skip(f"{CHROMIUM} not found (apt-get install chromium); browser tests need it")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    _chromium_or_skip()
+    if os.environ.get("CI") == "true":
+        from playwright.sync_api import sync_playwright
+    else:
+        sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
