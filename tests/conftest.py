@@ -156,3 +156,26 @@ def browser():
                                               args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# --- the shared datasets (tests/test_data.py, tests/test_train.py) -------------------------------
+
+# CI clones the repository with ../shared beside it; its data/ holds MNIST and Fashion-MNIST.
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data_dir():
+    """The read-only shared copy of the datasets (never written to)."""
+    if not (SHARED_DATA / "mnist").is_dir():
+        pytest.fail(f"shared datasets not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def shared_data(monkeypatch, shared_data_dir):
+    """Point CNN_COURSE_DATA at the shared read-only copy of the datasets."""
+    from cnn_course import data
+
+    monkeypatch.setenv(data.ENV_VAR, str(shared_data_dir))
+    return shared_data_dir

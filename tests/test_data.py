@@ -13,32 +13,23 @@ import shutil
 import socket
 import struct
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from cnn_course import data
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 # Facts stated in shared/data/README.md (counts of digits 0-9).
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
-@pytest.fixture
-def shared_data(monkeypatch):
-    """Point CNN_COURSE_DATA at the shared read-only copy of the datasets."""
-    if not (SHARED_DATA / "mnist").is_dir():
-        pytest.fail(f"shared datasets not found at {SHARED_DATA}")
-    monkeypatch.setenv(data.ENV_VAR, str(SHARED_DATA))
-    return SHARED_DATA
 
 
 @pytest.fixture(scope="module")
-def mnist_train():
-    return data.load_mnist("train", data_dir=SHARED_DATA, download=False)
+def mnist_train(shared_data_dir):
+    return data.load_mnist("train", data_dir=shared_data_dir, download=False)
 
 
 # ---------------------------------------------------------------- real data
@@ -94,10 +85,10 @@ def test_subset_is_class_balanced_and_seeded(shared_data):
     assert not np.array_equal(x1, x3)
 
 
-def test_subset_rows_are_rows_of_the_full_split(mnist_train):
+def test_subset_rows_are_rows_of_the_full_split(mnist_train, shared_data_dir):
     x, y = mnist_train
     keep = data.balanced_subset(y, 25, seed=0)
-    xs, ys = data.load_mnist("train", subset=25, seed=0, data_dir=SHARED_DATA)
+    xs, ys = data.load_mnist("train", subset=25, seed=0, data_dir=shared_data_dir)
     np.testing.assert_array_equal(xs, x[keep])
     np.testing.assert_array_equal(ys, y[keep])
     assert np.all(np.diff(keep) > 0)  # original order is kept
@@ -283,10 +274,11 @@ def test_interrupted_download_leaves_no_partial_file(server, monkeypatch, tmp_pa
     assert os.listdir(tmp_path / "mnist") == []
 
 
-def test_real_files_download_and_verify_against_published_sums(server, monkeypatch, tmp_path):
+def test_real_files_download_and_verify_against_published_sums(server, monkeypatch, tmp_path,
+                                                                 shared_data_dir):
     base, folder = server
     for name in data.FILES["test"]:
-        shutil.copy(SHARED_DATA / "mnist" / name, folder / name)
+        shutil.copy(shared_data_dir / "mnist" / name, folder / name)
     monkeypatch.setitem(data.MIRRORS, "mnist", [base])
     _, y = data.load_mnist("test", data_dir=tmp_path / "home")
     assert np.bincount(y).tolist() == MNIST_TEST_COUNTS

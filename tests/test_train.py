@@ -1,6 +1,5 @@
 """Tests for cnn_course.train: batching, the fit loop, evaluation, MNIST training and the CLI."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,22 +10,14 @@ from cnn_course.optim import SGD, Adam
 from cnn_course.train import (History, accuracy, batches, evaluate, fit, iterate_minibatches,
                               main, predict, train_mnist)
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-@pytest.fixture
-def shared_data(monkeypatch):
-    """Point CNN_COURSE_DATA at the shared read-only copy of the datasets."""
-    if not (SHARED_DATA / "mnist").is_dir():
-        pytest.fail(f"shared datasets not found at {SHARED_DATA}")
-    monkeypatch.setenv(data.ENV_VAR, str(SHARED_DATA))
-    return SHARED_DATA
 
 
 @pytest.fixture(scope="module")
-def mnist_small():
-    train = data.load_mnist("train", subset=2000, seed=0, data_dir=SHARED_DATA, download=False)
-    test = data.load_mnist("test", subset=1000, seed=0, data_dir=SHARED_DATA, download=False)
+def mnist_small(shared_data_dir):
+    train = data.load_mnist("train", subset=2000, seed=0, data_dir=shared_data_dir, download=False)
+    test = data.load_mnist("test", subset=1000, seed=0, data_dir=shared_data_dir, download=False)
     return train, test
 
 
