@@ -22,7 +22,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from cnn_course import data  # noqa: E402
-from cnn_course.images import rgb_shapes  # noqa: E402
+from cnn_course.topics.images import rgb_shapes  # noqa: E402
 from cnn_course.widgets import (ch01_convolution, ch02_padding_stride, ch03_channels,  # noqa: E402
                                 ch04_pooling, ch05_implementation, ch06_lenet)
 from cnn_course.models import lenet5  # noqa: E402

@@ -4,7 +4,7 @@ and against central-difference gradients of the scalar loss sum(y * dy)."""
 import numpy as np
 import pytest
 
-from cnn_course import conv1d as c1
+from cnn_course.topics import conv1d as c1
 
 
 def _numeric_grad(f, a, eps=1e-6):

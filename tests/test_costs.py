@@ -1,10 +1,10 @@
-"""cnn_course.costs: parameter counts agree with the real layer objects, and multiply-add
+"""cnn_course.topics.costs: parameter counts agree with the real layer objects, and multiply-add
 counts agree with a count taken by running the naive loop structure of a convolution."""
 
 import numpy as np
 import pytest
 
-from cnn_course import costs
+from cnn_course.topics import costs
 from cnn_course import functional as F
 from cnn_course.layers import Conv2D, Dense
 

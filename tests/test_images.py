@@ -1,10 +1,10 @@
-"""cnn_course.images: the sample RGB image and the grayscale helper."""
+"""cnn_course.topics.images: the sample RGB image and the grayscale helper."""
 
 import numpy as np
 import pytest
 
 from cnn_course import functional as F
-from cnn_course.images import LUMA_WEIGHTS, rgb_shapes, to_grayscale, to_hwc
+from cnn_course.topics.images import LUMA_WEIGHTS, rgb_shapes, to_grayscale, to_hwc
 
 
 def test_rgb_shapes_is_float32_chw_in_unit_range_and_deterministic():

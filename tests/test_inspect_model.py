@@ -1,10 +1,10 @@
-"""Tests of cnn_course.inspect_model against independent calculations."""
+"""Tests of cnn_course.topics.inspect_model against independent calculations."""
 
 import numpy as np
 import pytest
 
-from cnn_course import inspect_model as im
-from cnn_course.invariance import shift_image
+from cnn_course.topics import inspect_model as im
+from cnn_course.topics.invariance import shift_image
 from cnn_course.models import lenet5
 
 

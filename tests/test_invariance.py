@@ -1,11 +1,11 @@
-"""cnn_course.invariance on cases whose answers are known by hand."""
+"""cnn_course.topics.invariance on cases whose answers are known by hand."""
 
 import math
 
 import numpy as np
 import pytest
 
-from cnn_course.invariance import (ShiftStudy, edge_map, feature_change, fraction_changed,
+from cnn_course.topics.invariance import (ShiftStudy, edge_map, feature_change, fraction_changed,
                                    pooling_shift_study, shift_image, shift_table)
 
 IDENTITY = np.array([[1.0]])  # a 1x1 kernel: the "feature map" is the image itself

@@ -1,11 +1,11 @@
-"""cnn_course.kernels: hand-made kernels, apply_kernel, test images and learn_kernel."""
+"""cnn_course.topics.kernels: hand-made kernels, apply_kernel, test images and learn_kernel."""
 
 import numpy as np
 import pytest
 from scipy.signal import correlate2d
 
 from cnn_course import functional as F
-from cnn_course import kernels
+from cnn_course.topics import kernels
 
 
 def _corr2d_loops(X, K):

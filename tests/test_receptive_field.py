@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cnn_course import functional as F
-from cnn_course.receptive_field import RFLayer, full_padding, receptive_field, same_padding
+from cnn_course.topics.receptive_field import RFLayer, full_padding, receptive_field, same_padding
 
 
 def _impulse_responses(specs, length):

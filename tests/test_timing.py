@@ -1,4 +1,4 @@
-"""cnn_course.timing prints one format, and the nbval sanitizers really neutralise it."""
+"""cnn_course.widgets.timing prints one format, and the nbval sanitizers really neutralise it."""
 
 import re
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from nbval.plugin import get_sanitize_patterns
 
-from cnn_course import timing
+from cnn_course.widgets import timing
 
 SANITIZE_CFG = Path(__file__).with_name("nbval_sanitize.cfg")
 

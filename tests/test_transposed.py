@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from cnn_course import functional as F
-from cnn_course.transposed import conv2d_input_grad, conv_transpose2d, conv_transpose2d_output_size
+from cnn_course.topics.transposed import conv2d_input_grad, conv_transpose2d, conv_transpose2d_output_size
 
 
 def _scatter_loops(x, W, stride, padding):

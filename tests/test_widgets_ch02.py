@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from cnn_course import functional as F
-from cnn_course.receptive_field import receptive_field
+from cnn_course.topics import receptive_field as rf
+from cnn_course.topics.receptive_field import receptive_field
 from cnn_course.widgets import ch02_padding_stride as w
 from cnn_course.widgets.core import MAX_FRAMES
 
@@ -13,7 +14,7 @@ from cnn_course.widgets.core import MAX_FRAMES
 @pytest.mark.parametrize("n,k,p,s,d", [(7, 3, 1, 2, 1), (8, 3, 0, 2, 1), (6, 1, 0, 3, 1),
                                        (9, 3, 0, 1, 2), (5, 4, 2, 3, 1)])
 def test_window_geometry_matches_conv2d_reads(n, k, p, s, d):
-    g = w.window_geometry(n, k, p, s, d)
+    g = rf.window_geometry(n, k, p, s, d)
     x = np.zeros((1, 1, n, 1))
     y = F.conv2d(x, np.ones((1, 1, k, 1)), stride=(s, 1), padding=(p, 0), dilation=(d, 1))
     assert g["out"] == y.shape[2]
@@ -26,7 +27,7 @@ def test_window_geometry_matches_conv2d_reads(n, k, p, s, d):
 
 
 def test_window_geometry_reports_a_kernel_that_does_not_fit():
-    g = w.window_geometry(3, 5, 0, 1)
+    g = rf.window_geometry(3, 5, 0, 1)
     assert g["out"] == 0 and g["starts"] == [] and not any(g["read"])
 
 
@@ -79,7 +80,7 @@ def test_window_stepper_fills_the_output_with_conv2d_values():
 def test_gradient_support_has_the_predicted_receptive_field(stack):
     specs = w.RF_STACKS[stack]
     for depth in range(1, len(specs) + 1):
-        g, _ = w.input_gradient_support(specs[:depth], 40)
+        g, _ = rf.input_gradient_support(specs[:depth], 40)
         rows = np.flatnonzero(g.any(axis=1))
         assert rows[-1] - rows[0] + 1 == receptive_field(specs[:depth])[-1].size
 

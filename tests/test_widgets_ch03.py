@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cnn_course import functional as F
-from cnn_course.images import rgb_shapes
+from cnn_course.topics.images import rgb_shapes
 from cnn_course.widgets.ch03_channels import (block_explorer, channel_explorer,
                                               demo_filter_bank, plot_channels)
 from cnn_course.widgets.core import MAX_FRAMES

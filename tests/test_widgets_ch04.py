@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cnn_course import functional as F
-from cnn_course.invariance import feature_change
+from cnn_course.topics.invariance import feature_change
 from cnn_course.widgets.ch04_pooling import (backward_demo_input, pool_backward_explorer,
                                              pooling_explorer)
 
@@ -42,8 +42,8 @@ def test_each_pooling_control_changes_the_picture(explorer, control, value):
 
 def test_pooling_explorer_caption_reports_the_measured_change(explorer):
     _, caption = explorer.render(shift=1, window=3)
-    from cnn_course.invariance import edge_map, shift_image
-    from cnn_course.kernels import get_kernel
+    from cnn_course.topics.invariance import edge_map, shift_image
+    from cnn_course.topics.kernels import get_kernel
     k = get_kernel("vertical edge")
     before = edge_map(_digit(), k)
     after = edge_map(shift_image(_digit(), 0, 1), k)

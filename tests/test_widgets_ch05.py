@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cnn_course import functional as F
-from cnn_course.conv1d import conv1d_input_grad
+from cnn_course.topics.conv1d import conv1d_input_grad
 from cnn_course.widgets.ch05_implementation import (gradient_flow_explorer, im2col_explorer,
                                                      show_4d_array, show_images)
 from cnn_course.widgets.core import MAX_FRAMES

@@ -11,6 +11,6 @@ The framework is in ``core``; each chapter's checkers are in ``chNN`` and its re
 solutions (the code the book shows in a dropdown) in ``chNN_solutions``.
 """
 
-from .core import check, get, hint, solution
+from cnn_course.exercises.core import check, get, hint, solution
 
 __all__ = ["check", "hint", "solution", "get"]

@@ -2,14 +2,14 @@
 a hand-made diagonal-edge kernel, and parameter counts.
 
 Expected answers are computed here independently of the reference solutions (with
-``cnn_course.kernels.apply_kernel``, a vectorised cross-correlation).
+``cnn_course.topics.kernels.apply_kernel``, a vectorised cross-correlation).
 """
 
 import numpy as np
 
 from cnn_course.exercises import ch01_solutions as solutions
 from cnn_course.exercises.core import Fail, call, exercise, expect_array, expect_value, fail
-from cnn_course.kernels import apply_kernel, edge_image
+from cnn_course.topics.kernels import apply_kernel, edge_image
 
 _OUTPUT_SIZE = "A valid output is (H - FH + 1) x (W - FW + 1)."
 

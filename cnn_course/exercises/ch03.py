@@ -3,14 +3,14 @@ channels), 1x1 convolution as a matrix product, the cost of a conv layer, and ad
 with broadcasting. Reference solutions and known mistakes: ``ch03_solutions``.
 
 Expected answers are computed here independently of the reference solutions: with
-``functional.conv2d`` (the engine), ``cnn_course.costs`` and explicit loops.
+``functional.conv2d`` (the engine), ``cnn_course.topics.costs`` and explicit loops.
 """
 
 import numbers
 
 import numpy as np
 
-from cnn_course import costs
+from cnn_course.topics import costs
 from cnn_course import functional as F
 from cnn_course.exercises import ch03_solutions as sol
 from cnn_course.exercises.core import Fail, call, exercise, expect_array, expect_value, fail

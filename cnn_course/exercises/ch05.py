@@ -8,7 +8,7 @@ a gradient is accepted only if it matches the numerical one.
 import numpy as np
 
 from cnn_course import functional as F
-from cnn_course.conv1d import conv1d
+from cnn_course.topics.conv1d import conv1d
 from cnn_course.gradcheck import numerical_gradient, rel_error
 from cnn_course.exercises import ch05_solutions as sol
 from cnn_course.exercises.core import Fail, call, exercise, expect_array

@@ -10,7 +10,7 @@ import numpy as np
 
 from cnn_course.exercises import ch06_solutions as sol
 from cnn_course.exercises.core import NotAttempted, call, exercise, expect_value, fail
-from cnn_course.invariance import shift_image
+from cnn_course.topics.invariance import shift_image
 from cnn_course.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from cnn_course.models import Sequential, count_params, summary
 

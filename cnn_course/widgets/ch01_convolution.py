@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
-from cnn_course import kernels
+from cnn_course.topics import kernels
 from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
 

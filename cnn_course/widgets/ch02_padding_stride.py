@@ -9,7 +9,8 @@
 - ``draw_coverage`` / ``draw_receptive_field_growth``: static figures (draw on a Figure);
   ``show(draw_function, ...)`` displays one in a notebook.
 
-The grid geometry (``window_geometry``) is plain Python so that tests can check it.
+The geometry they draw (``window_geometry``, ``input_gradient_support``) lives in
+``cnn_course.topics.receptive_field``.
 """
 
 import numpy as np
@@ -17,11 +18,12 @@ from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
 from cnn_course import functional as F
-from cnn_course.receptive_field import receptive_field
+from cnn_course.topics.receptive_field import (input_gradient_support, receptive_field,
+                                               window_geometry)
 from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
 
-__all__ = ["window_geometry", "padding_stride_explorer", "window_stepper",
+__all__ = ["padding_stride_explorer", "window_stepper",
            "receptive_field_explorer", "draw_coverage", "draw_receptive_field_growth", "show"]
 
 INPUT = (0.62, 0.79, 0.88)        # input pixels (blue)
@@ -33,34 +35,6 @@ WINDOW = "#e6550d"                # the highlighted window (orange)
 
 
 # --------------------------------------------------------------------------- geometry
-
-def window_geometry(n, kernel_size, padding=0, stride=1, dilation=1):
-    """Where the windows sit along one axis of a padded input.
-
-    Inputs:
-    - n: input size (H or W); kernel_size, padding (each side), stride, dilation: ints
-
-    Returns a dict with
-    - padded: n + 2*padding
-    - span: the window's extent, dilation*(kernel_size - 1) + 1
-    - out: number of windows (the output size), 0 if the window does not fit
-    - starts: list of the windows' first positions (0, stride, 2*stride, ...)
-    - read: bool list over the padded axis, True where some window tap lands
-    - leftover: (padded - span) % stride, the positions after the last window that the
-      floor in the output-size formula drops (0 if the stride divides evenly)
-    """
-    padded = n + 2 * padding
-    span = dilation * (kernel_size - 1) + 1
-    out = 0 if span > padded else F.conv_output_size(n, kernel_size, padding, stride, dilation)
-    starts = [i * stride for i in range(out)]
-    read = [False] * padded
-    for s in starts:
-        for a in range(kernel_size):
-            read[s + a * dilation] = True
-    leftover = (padded - span) % stride if out else 0
-    return {"padded": padded, "span": span, "out": out, "starts": starts, "read": read,
-            "leftover": leftover}
-
 
 def _grid_segments(rows, cols):
     """Line segments of a rows x cols cell grid (cells are unit squares, y pointing down)."""
@@ -318,32 +292,6 @@ def window_stepper(X, K, padding=0, stride=1):
 
 
 # --------------------------------------------------------------------------- receptive fields
-
-def input_gradient_support(specs, size, axis_layers=None):
-    """|d y[centre] / d x| for a stack of convolutions, by backpropagating through conv2d.
-
-    Inputs:
-    - specs: (kernel_size, stride, dilation) per layer (square kernels, all weights 1/k^2)
-    - size: the input is size x size
-
-    Returns (g, (ci, cj)): g of shape (size, size), the absolute input gradient of the output
-    pixel (ci, cj) nearest the centre of the last layer's output.
-    """
-    x = np.zeros((1, 1, size, size))
-    inputs, Ws = [], []
-    for k, s, d in specs:
-        W = np.full((1, 1, k, k), 1.0 / (k * k))
-        inputs.append(x)
-        Ws.append(W)
-        x = F.conv2d(x, W, stride=s, dilation=d)
-    OH, OW = x.shape[2:]
-    ci, cj = (OH - 1) // 2, (OW - 1) // 2
-    dy = np.zeros_like(x)
-    dy[0, 0, ci, cj] = 1.0
-    for (k, s, d), xin, W in zip(reversed(specs), reversed(inputs), reversed(Ws)):
-        dy = F.conv2d_backward(dy, xin, W, stride=s, dilation=d)[0]
-    return np.abs(dy[0, 0]), (ci, cj)
-
 
 RF_STACKS = {
     "3x3 convs": [(3, 1, 1)] * 6,

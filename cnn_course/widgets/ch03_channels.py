@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.patches import Polygon
 
 from cnn_course import functional as F
-from cnn_course.images import LUMA_WEIGHTS, to_hwc
+from cnn_course.topics.images import LUMA_WEIGHTS, to_hwc
 from cnn_course.widgets.core import (Checkbox, Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
 

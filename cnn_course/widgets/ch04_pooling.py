@@ -18,8 +18,8 @@ from matplotlib.patches import Rectangle
 
 from cnn_course import functional as F
 from cnn_course import layers
-from cnn_course.invariance import edge_map, feature_change, shift_image
-from cnn_course.kernels import get_kernel
+from cnn_course.topics.invariance import edge_map, feature_change, shift_image
+from cnn_course.topics.kernels import get_kernel
 from cnn_course.widgets.core import Dropdown, InteractiveFigure, Scene, Slider
 
 __all__ = ["pooling_explorer", "pool_backward_explorer", "backward_demo_input"]

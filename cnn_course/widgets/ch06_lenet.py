@@ -17,7 +17,7 @@ Static figures (return a matplotlib Figure; end the notebook cell with ``plt.sho
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnn_course.inspect_model import feature_maps, predict_proba, transform_digit
+from cnn_course.topics.inspect_model import feature_maps, predict_proba, transform_digit
 from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
 

@@ -20,9 +20,13 @@ The padding helpers return ``((top, bottom), (left, right))``, the form ``F.pad2
 import numbers
 from typing import NamedTuple
 
+import numpy as np
+
+from cnn_course import functional as F
 from cnn_course._validation import as_int, as_pair
 
-__all__ = ["RFLayer", "receptive_field", "same_padding", "full_padding"]
+__all__ = ["RFLayer", "receptive_field", "same_padding", "full_padding", "window_geometry",
+           "input_gradient_support"]
 
 
 class RFLayer(NamedTuple):
@@ -152,3 +156,56 @@ def full_padding(kernel_size, dilation=1):
     ph, pw = dh * (kh - 1), dw * (kw - 1)
     return (ph, ph), (pw, pw)
 
+
+def window_geometry(n, kernel_size, padding=0, stride=1, dilation=1):
+    """Where the windows sit along one axis of a padded input.
+
+    Inputs:
+    - n: input size (H or W); kernel_size, padding (each side), stride, dilation: ints
+
+    Returns a dict with
+    - padded: n + 2*padding
+    - span: the window's extent, dilation*(kernel_size - 1) + 1
+    - out: number of windows (the output size), 0 if the window does not fit
+    - starts: list of the windows' first positions (0, stride, 2*stride, ...)
+    - read: bool list over the padded axis, True where some window tap lands
+    - leftover: (padded - span) % stride, the positions after the last window that the
+      floor in the output-size formula drops (0 if the stride divides evenly)
+    """
+    padded = n + 2 * padding
+    span = dilation * (kernel_size - 1) + 1
+    out = 0 if span > padded else F.conv_output_size(n, kernel_size, padding, stride, dilation)
+    starts = [i * stride for i in range(out)]
+    read = [False] * padded
+    for s in starts:
+        for a in range(kernel_size):
+            read[s + a * dilation] = True
+    leftover = (padded - span) % stride if out else 0
+    return {"padded": padded, "span": span, "out": out, "starts": starts, "read": read,
+            "leftover": leftover}
+
+
+def input_gradient_support(specs, size):
+    """|d y[centre] / d x| for a stack of convolutions, by backpropagating through conv2d.
+
+    Inputs:
+    - specs: (kernel_size, stride, dilation) per layer (square kernels, all weights 1/k^2)
+    - size: the input is size x size
+
+    Returns (g, (ci, cj)): g of shape (size, size), the absolute input gradient of the output
+    pixel (ci, cj) nearest the centre of the last layer's output.
+    """
+    x = np.zeros((1, 1, size, size))
+    inputs, Ws = [], []
+    for k, s, d in specs:
+        W = np.full((1, 1, k, k), 1.0 / (k * k))
+        inputs.append(x)
+        Ws.append(W)
+        x = F.conv2d(x, W, stride=s, dilation=d)
+    OH, OW = x.shape[2:]
+    ci, cj = (OH - 1) // 2, (OW - 1) // 2
+    dy = np.zeros_like(x)
+    dy[0, 0, ci, cj] = 1.0
+    for (k, s, d), xin, W in zip(reversed(specs), reversed(inputs), reversed(Ws)):
+        dy = F.conv2d_backward(dy, xin, W, stride=s, dilation=d)[0]
+    return np.abs(dy[0, 0]), (ci, cj)

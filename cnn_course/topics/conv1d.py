@@ -22,7 +22,7 @@ The loops are the lesson; ``np.correlate`` gives the same numbers and the tests 
 
 import numpy as np
 
-from ._validation import as_int, check_float_array, check_same_dtype
+from cnn_course._validation import as_int, check_float_array, check_same_dtype
 
 
 def pad1d(x, pad):

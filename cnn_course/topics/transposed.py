@@ -19,8 +19,8 @@ the transpose; the tests check it numerically.
 
 import numpy as np
 
-from . import functional as F
-from ._validation import as_pair, check_float_array, check_same_dtype
+from cnn_course import functional as F
+from cnn_course._validation import as_pair, check_float_array, check_same_dtype
 
 
 def _check_input_grad_args(dy, W, x_shape):
