@@ -8,7 +8,17 @@ output in the notebook saved from Jupyter but an output under nbval, and strict 
 with "Unexpected output fields from running code: {'text/plain'}" (nbval issue #194, IPython
 issue #14162). Executing with store_history=True, as Jupyter and .ci/execute_notebooks.py do,
 restores the notebook's behaviour; nbval compares no execution counts, so nothing else changes.
+
+Every pytest run also gets the course's environment (.ci/environment.py, the one place it is
+written): one BLAS thread, PYTHONHASHSEED=0 for the workers and kernels it starts, and
+CNN_COURSE_DATA (if unset) pointing at ../shared/data when that folder exists. It is set here,
+before any test module imports numpy, so that a bare `pytest` runs as .ci/run does.
 """
+
+import runpy
+from pathlib import Path
+
+runpy.run_path(str(Path(__file__).resolve().parent / ".ci" / "environment.py"))["apply"]()
 
 
 def _execute_with_history(self, cell_input, allow_stdin=None):

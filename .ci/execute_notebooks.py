@@ -1,10 +1,12 @@
-"""Re-execute chapter notebooks in place, deterministically, and store their outputs.
+"""Re-execute chapter notebooks in place, deterministically, and store their text outputs.
 
     .venv/bin/python .ci/execute_notebooks.py                        # every notebook in book/
     .venv/bin/python .ci/execute_notebooks.py book/02_padding_stride.ipynb [more.ipynb ...]
+    .venv/bin/python .ci/execute_notebooks.py --strip-only [notebooks]  # strip, do not run
 
-The book is built from these stored outputs and strict nbval compares a fresh run against them,
-so run this after changing a chapter (or the package code it calls), then commit the notebook.
+Strict nbval compares a fresh run against the stored TEXT outputs, so run this after changing a
+chapter (or the package code it calls), then commit the notebook. The book does not use these
+outputs: it executes the notebooks itself (_config.yml, execute_notebooks: cache).
 
 How each notebook runs:
 - a fresh `python3` kernel of THIS interpreter (run the script with .venv/bin/python), whatever
@@ -14,19 +16,32 @@ How each notebook runs:
   variable is unset;
 - cells tagged `raises-exception` may raise; any other error stops and fails the script (the
   notebook is then left unchanged);
-- no widget state is stored (the book shows the precomputed text/html view of each figure),
-  so every stored widget view would point at a model that no longer exists: they are dropped.
-  Opened in JupyterLab before it runs, a figure shows its static view instead of "model not
-  found"; running the cell gives the live widget. (The views also carry random model ids that
-  would change on every run.)
+- no widget state is stored (nothing needs it: the book executes the notebooks itself, and
+  JupyterLab runs them live), so every stored widget view would point at a model that no
+  longer exists: they are dropped. Opened in JupyterLab before it runs, a figure shows its
+  static view (controls and caption around a blank placeholder, see below) instead of "model
+  not found"; running the cell gives the live widget. (The views also carry random model ids
+  that would change on every run.)
 
 Volatile metadata is stripped so that re-running an unchanged notebook gives a small diff:
 execution timestamps (nbclient, JupyterLab's execute-time extension), the interpreter's patch
 version, and editor- or tool-specific notebook metadata (widgets, papermill, vscode).
+
+Image payloads are stripped too, so that git stores no image bytes (README, "Refreshing the
+notebooks' stored outputs"; tests/test_notebooks_stored.py enforces it):
+- image/png and image/jpeg outputs are removed (an output left with no data is dropped): nbval
+  never compares them, and the book build renders its own;
+- every base64 data URI inside a text/html output (the frames of an interactive figure) becomes
+  the same tiny placeholder, a 1x1 transparent PNG; the markup around it stays, and strict nbval
+  compares it exactly as before, because tests/nbval_sanitize.cfg replaces the payload of every
+  data URI, fresh or stored, with <IMAGE-BYTES>.
+`--strip-only` applies all of this (metadata, widget views, images) without executing, e.g. to a
+notebook saved from JupyterLab with its figures.
 """
 
 import argparse
-import os
+import re
+import runpy
 import sys
 import time
 from pathlib import Path
@@ -40,12 +55,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
-ENVIRONMENT = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "PYTHONHASHSEED": "0",
-}
+# One BLAS thread, the pinned OpenBLAS kernel, PYTHONHASHSEED=0, CNN_COURSE_DATA: written once,
+# in .ci/environment.py
+# (.ci/setup.sh exports the same for the tests).
+CI_ENVIRONMENT = runpy.run_path(str(Path(__file__).resolve().with_name("environment.py")))
+ENVIRONMENT = CI_ENVIRONMENT["VARIABLES"]
 
 VOLATILE_NOTEBOOK_METADATA = ("widgets", "papermill", "vscode", "toc-autonumbering",
                               "varInspector", "execution")
@@ -53,11 +67,8 @@ VOLATILE_CELL_METADATA = ("execution", "ExecuteTime", "papermill", "collapsed", 
 
 
 def kernel_environment():
-    env = dict(os.environ, **ENVIRONMENT)
-    data = REPO.parent / "shared" / "data"
-    if "CNN_COURSE_DATA" not in env and data.is_dir():
-        env["CNN_COURSE_DATA"] = str(data)
-    return env
+    """os.environ plus ENVIRONMENT, the pinned OpenBLAS kernel and CNN_COURSE_DATA."""
+    return CI_ENVIRONMENT["environment"]()
 
 
 def native_kernel_manager():
@@ -88,6 +99,65 @@ def drop_widget_views(nb):
     return nb
 
 
+# nbval skips exactly these two output types; any other one it compares, so it must stay.
+IMAGE_OUTPUTS = ("image/png", "image/jpeg")
+# The pattern of section 1 of tests/nbval_sanitize.cfg: the same data URIs, the same types.
+DATA_URI = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=]+")
+# 68 bytes: a 1x1 fully transparent PNG (browsers identify raster images by their bytes, so it
+# also stands in for jpeg/gif/webp), and a 1x1 empty SVG.
+PLACEHOLDER_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNgYAAAAAMAASsJTYQAAAAA"
+                   "SUVORK5CYII=")
+PLACEHOLDER_SVG = "PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSIxIiBoZWlnaHQ9IjEiLz4="
+
+
+def placeholder_uri(kind):
+    """The constant data URI that replaces every stored image of this type."""
+    return f"data:image/{kind};base64," + (PLACEHOLDER_SVG if kind == "svg+xml" else PLACEHOLDER_PNG)
+
+
+def _strip_html(value):
+    if isinstance(value, list):  # nbformat may keep multiline strings as lists of lines
+        value = "".join(value)
+    return DATA_URI.sub(lambda m: placeholder_uri(m.group(1)), value)
+
+
+def strip_image_payloads(nb):
+    """Remove image outputs and replace the images inside HTML outputs by a placeholder."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if data is not None:
+                for kind in IMAGE_OUTPUTS:
+                    data.pop(kind, None)
+                    output.get("metadata", {}).pop(kind, None)
+                if "text/html" in data:
+                    data["text/html"] = _strip_html(data["text/html"])
+                if not data:   # it held only an image: nothing left to show or compare
+                    continue
+            kept.append(output)
+        cell.outputs = kept
+    return nb
+
+
+def strip(nb):
+    """Everything written to book/ goes through here: no volatile metadata, no dangling widget
+    views, no image payloads."""
+    strip_volatile_metadata(nb)
+    drop_widget_views(nb)
+    strip_image_payloads(nb)
+    nbformat.validate(nb)
+    return nb
+
+
+def strip_only(path):
+    path = Path(path).resolve()
+    nb = nbformat.read(path, as_version=4)
+    nbformat.write(strip(nb), path)
+
+
 def execute(path, timeout):
     path = Path(path).resolve()
     nb = nbformat.read(path, as_version=4)
@@ -101,10 +171,7 @@ def execute(path, timeout):
         resources={"metadata": {"path": str(path.parent)}},  # cwd = the notebook's folder
     )
     client.execute(env=kernel_environment())
-    strip_volatile_metadata(nb)
-    drop_widget_views(nb)
-    nbformat.validate(nb)
-    nbformat.write(nb, path)
+    nbformat.write(strip(nb), path)
 
 
 def main(argv=None):
@@ -113,6 +180,9 @@ def main(argv=None):
                         help="notebooks to execute (default: every book/*.ipynb)")
     parser.add_argument("--timeout", type=int, default=1200,
                         help="seconds allowed per cell (default: %(default)s)")
+    parser.add_argument("--strip-only", action="store_true",
+                        help="do not execute: only strip image payloads, widget views and "
+                             "volatile metadata from the stored outputs")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((REPO / "book").glob("*.ipynb"))
     if not notebooks:
@@ -120,6 +190,12 @@ def main(argv=None):
     missing = [str(p) for p in notebooks if not p.is_file() or p.suffix != ".ipynb"]
     if missing:
         sys.exit(f"execute_notebooks: not a notebook file: {', '.join(missing)}")
+    if args.strip_only:
+        for path in notebooks:
+            before = path.stat().st_size
+            strip_only(path)
+            print(f"stripped {path}: {before / 1024:.0f} KiB -> {path.stat().st_size / 1024:.0f} KiB")
+        return
     for path in notebooks:
         start = time.perf_counter()
         print(f"executing {path} ...", flush=True)

@@ -14,9 +14,11 @@ PY="$VENV/bin/python"
 log() { printf '\n==> [%s] %s\n' "$(date +%T)" "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Same environment for tests and for .ci/execute_notebooks.py: one BLAS thread (stable float
-# results; 2 pytest workers on 2 cores) and a fixed hash seed.
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONHASHSEED=0
+# Same environment as .ci/execute_notebooks.py and the benchmarks, from the one place it is
+# written (.ci/environment.py, standard library only): one BLAS thread, a fixed hash seed, and
+# CNN_COURSE_DATA (if unset) pointing at ../shared/data when that folder exists.
+_environment="$(python3 "$REPO/.ci/environment.py")" || die "python3 .ci/environment.py failed"
+eval "$_environment"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 export DEBIAN_FRONTEND=noninteractive
 
@@ -89,10 +91,6 @@ setup_assets() {
   "$PY" .ci/vendor_assets.py
 }
 
-setup_data() {  # the shared MNIST / Fashion-MNIST files beside the clone, if present
-  if [ -z "${CNN_COURSE_DATA:-}" ] && [ -d ../shared/data ]; then
-    CNN_COURSE_DATA="$(cd ../shared/data && pwd)"
-    export CNN_COURSE_DATA
-  fi
+setup_data() {  # CNN_COURSE_DATA was set above (.ci/environment.py); say where the data are
   log "CNN_COURSE_DATA=${CNN_COURSE_DATA:-(unset: the loader uses its cache, downloading if needed)}"
 }

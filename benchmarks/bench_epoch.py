@@ -13,28 +13,27 @@ Run:  .venv/bin/python benchmarks/bench_epoch.py [--models lenet-modern simple-c
                                                  [--batch-size 128]
 
 The data come from ``cnn_course.data`` (``CNN_COURSE_DATA``; if it is unset and the repository
-sits beside ``shared/data``, that folder is used).
+sits beside ``shared/data``, that folder is used: .ci/environment.py).
 """
 
-import os
+import runpy
+from pathlib import Path
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"            # before numpy is imported
+# One thread and CNN_COURSE_DATA, from the one place they are written; before numpy is imported.
+runpy.run_path(str(Path(__file__).resolve().parents[1] / ".ci" / "environment.py"))["apply"](pin_kernel=False)
 
 import argparse                       # noqa: E402
 import platform                       # noqa: E402
 import time                           # noqa: E402
-from pathlib import Path              # noqa: E402
 
 import numpy as np                    # noqa: E402
 
-from cnn_course.data import ENV_VAR, load_mnist  # noqa: E402
+from cnn_course.data import load_mnist           # noqa: E402
 from cnn_course.models import build_model        # noqa: E402
 from cnn_course.optim import Adam                # noqa: E402
 from cnn_course.train import accuracy, fit       # noqa: E402
 
 TARGETS = {"lenet-modern": 12.0, "simple-convnet": 25.0}
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def warm_up(train):
@@ -53,8 +52,6 @@ def main(argv=None):
     parser.add_argument("--models", nargs="+", default=list(TARGETS))
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args(argv)
-    if not os.environ.get(ENV_VAR) and (SHARED / "mnist").is_dir():
-        os.environ[ENV_VAR] = str(SHARED)
 
     t0 = time.perf_counter()
     train, test = load_mnist("train"), load_mnist("test")

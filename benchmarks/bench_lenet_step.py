@@ -1,7 +1,8 @@
 """One LeNet-5 training step: cnn_course's numpy layers against PyTorch eager on the CPU.
 
-The model (modern LeNet-5): conv 1->6 5x5 pad 2, ReLU, max pool 2, conv 6->16 5x5, ReLU,
-max pool 2, flatten, dense 400->120, ReLU, 120->84, ReLU, 84->10, softmax cross-entropy.
+The model is ``cnn_course.models.lenet5("modern")``: conv 1->6 5x5 pad 2, ReLU, max pool 2,
+conv 6->16 5x5, ReLU, max pool 2, flatten, dense 400->120, ReLU, 120->84, ReLU, 84->10, softmax
+cross-entropy; its layers train with the fast tier, ``cnn_course.fast``.
 A step is forward + backward + a plain SGD update, float32, on a batch of 1x28x28 images,
 with one thread for both libraries. Both start from the same weights and see the same data;
 the script checks that their losses agree before timing.
@@ -14,9 +15,13 @@ without it the script says so and exits 0.
 """
 
 import os
+import runpy
+from pathlib import Path
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"            # before numpy is imported
+# One thread, from the one place it is written (.ci/environment.py), before numpy is imported;
+# the OpenBLAS kernel is left to numpy (run with OPENBLAS_CORETYPE unset: benchmarks/README.md).
+runpy.run_path(str(Path(__file__).resolve().parents[1] / ".ci" / "environment.py"))["apply"](
+    pin_kernel=False)
 
 import argparse                       # noqa: E402
 import platform                       # noqa: E402
@@ -26,29 +31,17 @@ import time                           # noqa: E402
 
 import numpy as np                    # noqa: E402
 
-from cnn_course.layers import (Conv2D, Dense, Flatten, MaxPool2D, ReLU,  # noqa: E402
-                               SoftmaxCrossEntropy)
+from cnn_course.models import lenet5  # noqa: E402
 
 LR = 0.01
 
 
-def build_lenet(seed=0):
-    """The modern LeNet-5 as a list of cnn_course layers (float32)."""
-    rng = np.random.default_rng(seed)
-    layers = [
-        Conv2D.create(1, 6, 5, padding=2, rng=rng), ReLU(), MaxPool2D(2),
-        Conv2D.create(6, 16, 5, rng=rng), ReLU(), MaxPool2D(2),
-        Flatten(),
-        Dense.create(400, 120, rng=rng), ReLU(),
-        Dense.create(120, 84, rng=rng), ReLU(),
-        Dense.create(84, 10, rng=rng),
-    ]
-    layers[0].need_input_grad = False           # nobody needs the gradient of the images
-    return layers
-
-
 def numpy_step(layers, loss, x, labels, timings=None):
-    """Forward, backward and an SGD update; returns the loss. Fills timings if given."""
+    """Forward, backward and an SGD update; returns the loss. Fills timings if given.
+
+    Runs the model's layers one by one (what ``Sequential.forward``/``backward`` do) so that
+    each can be timed; the first layer skips its input gradient, as in ``Sequential``.
+    """
     clock = time.thread_time
     h = x
     for i, layer in enumerate(layers):
@@ -116,7 +109,8 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((args.batch, 1, 28, 28)).astype(np.float32)
     labels = rng.integers(0, 10, size=args.batch)
-    layers, loss = build_lenet(), SoftmaxCrossEntropy()
+    model = lenet5("modern", seed=0)              # float32; its first layer skips dx
+    layers, loss = model.layers, model.loss_layer
     model = build_torch(torch, layers)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     tx, tlabels = torch.from_numpy(x), torch.from_numpy(labels)

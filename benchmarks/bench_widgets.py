@@ -9,15 +9,16 @@ An update in Jupyter is exactly ``InteractiveFigure.render``: the same call prec
 book's frames. One thread, as in the other benchmarks.
 """
 
-import os
+import runpy
+from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# One thread and the datasets folder, from the one place they are written (.ci/environment.py).
+runpy.run_path(str(Path(__file__).resolve().parents[1] / ".ci" / "environment.py"))["apply"](
+    pin_kernel=False)
 
 import argparse  # noqa: E402
 import itertools  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -33,8 +34,7 @@ GOAL_MS = 100.0
 
 def explorers():
     """(name, InteractiveFigure) for every explorer, built with the chapters' inputs."""
-    data_dir = os.environ.get(data.ENV_VAR) or Path(__file__).resolve().parents[2] / "shared" / "data"
-    images, labels = data.load_mnist("test", subset=30, seed=0, data_dir=data_dir)
+    images, labels = data.load_mnist("test", subset=30, seed=0)
     digit = images[0, 0].astype(np.float64)
     rng = np.random.default_rng(0)
     yield "ch1 sliding_window_explorer", ch01_convolution.sliding_window_explorer(
@@ -80,7 +80,7 @@ def time_updates(figure, n_frames):
         start = time.perf_counter()
         figure.render(**dict(zip(names, combo)))
         times.append(time.perf_counter() - start)
-    return np.array(times) * 1000, len(grid)
+    return np.array(times) * 1000, figure.n_frames
 
 
 def main():

@@ -9,20 +9,21 @@ the machine to ``benchmarks/results/full_training.json`` and prints a table.
 Run:  .venv/bin/python benchmarks/full_training.py [--models lenet-modern simple-convnet]
                                                    [--epochs 5] [--out PATH]
 
-The data come from ``cnn_course.data`` (set ``CNN_COURSE_DATA`` to the folder that holds
-``mnist/``).
+The data come from ``cnn_course.data`` (``CNN_COURSE_DATA``; if it is unset and the repository
+sits beside ``shared/data``, that folder is used: .ci/environment.py).
 """
 
-import os
+import runpy
+from pathlib import Path
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"            # before numpy is imported
+# One thread and CNN_COURSE_DATA, from the one place they are written; before numpy is imported.
+runpy.run_path(str(Path(__file__).resolve().parents[1] / ".ci" / "environment.py"))["apply"](pin_kernel=False)
 
 import argparse                       # noqa: E402
 import datetime                       # noqa: E402
 import json                           # noqa: E402
+import os                             # noqa: E402
 import platform                       # noqa: E402
-from pathlib import Path              # noqa: E402
 
 import numpy as np                    # noqa: E402
 

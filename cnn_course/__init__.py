@@ -34,4 +34,6 @@ Array letters used throughout: N batch, C channels, H/W height/width,
 FN number of filters, FH/FW filter height/width, OH/OW output height/width.
 """
 
+__all__ = ["__version__"]
+
 __version__ = "0.1.0"

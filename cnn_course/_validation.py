@@ -8,6 +8,9 @@ import numbers
 
 import numpy as np
 
+__all__ = ["as_pair", "check_float_array", "check_real_array", "check_same_dtype", "check_shape",
+           "as_int", "as_shape", "as_positive_float", "NotReadyError"]
+
 
 def as_pair(value, name, *, minimum=None):
     """Return ``value`` as an (h, w) pair of Python ints.
@@ -30,22 +33,12 @@ def as_pair(value, name, *, minimum=None):
     return pair
 
 
-def check_array(x, name, ndim=None, *, floating=False):
-    """Check that ``x`` is a numpy array with ``ndim`` dimensions; return it.
-
-    ndim may be an int or a tuple of allowed ints. With floating=True the dtype must be
-    float32 or float64.
-    """
+def _check_ndarray(x, name, ndim, prefix):
     if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a numpy array, got {type(x).__name__}")
-    if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if x.ndim not in allowed:
-            want = " or ".join(str(a) for a in allowed)
-            raise ValueError(f"{name} must have {want} dimensions, got shape {x.shape}")
-    if floating and x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name} must be float32 or float64, got {x.dtype}")
-    return x
+        raise TypeError(f"{prefix}{name} must be a numpy array, got {type(x).__name__}")
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{prefix}{name} must have {ndim} dimensions, got {x.ndim} "
+                         f"({name}.shape={x.shape})")
 
 
 def check_float_array(x, name, ndim=None, *, where=""):
@@ -54,14 +47,20 @@ def check_float_array(x, name, ndim=None, *, where=""):
     ``where`` names the calling function and prefixes the message (e.g. ``"conv2d"``).
     """
     prefix = f"{where}: " if where else ""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{prefix}{name} must be a numpy array, got {type(x).__name__}")
-    if ndim is not None and x.ndim != ndim:
-        raise ValueError(f"{prefix}{name} must have {ndim} dimensions, got {x.ndim} "
-                         f"({name}.shape={x.shape})")
+    _check_ndarray(x, name, ndim, prefix)
     if x.dtype not in (np.float32, np.float64):
         raise TypeError(f"{prefix}{name} must be float32 or float64, got {x.dtype} "
                         f"(convert it with {name}.astype(np.float32))")
+    return x
+
+
+def check_real_array(x, name, ndim=None, *, where=""):
+    """Like ``check_float_array``, but integer arrays pass too (small worked examples such as
+    ``corr2d`` on ``np.arange(9)`` stay exact)."""
+    prefix = f"{where}: " if where else ""
+    _check_ndarray(x, name, ndim, prefix)
+    if x.dtype.kind not in "iuf":
+        raise TypeError(f"{prefix}{name} must hold integers or floats, got {x.dtype}")
     return x
 
 
@@ -93,6 +92,26 @@ def as_int(value, name, *, minimum=None):
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
     return value
+
+
+def as_shape(value, name, letters="(N, C, H, W)", *, where=""):
+    """Return ``value``, a shape given as a tuple or list with one entry per letter, as a tuple
+    of Python ints >= 1 (e.g. the x_shape argument of ``col2im``)."""
+    prefix = f"{where}: " if where else ""
+    if not (isinstance(value, (tuple, list)) and len(value) == len(letters.split(","))):
+        raise ValueError(f"{prefix}{name} must be {letters}, got {value!r}")
+    return tuple(as_int(v, f"{name} entries", minimum=1) for v in value)
+
+
+def as_positive_float(value, name, *, upper=None):
+    """Return ``value`` as a Python float after checking 0 < value (< upper when given); a
+    TypeError for non-numbers, a ValueError for values out of range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    if not value > 0 or (upper is not None and not value < upper):
+        bound = f"0 < {name} < {upper}" if upper is not None else f"{name} > 0"
+        raise ValueError(f"{name} must satisfy {bound}, got {value!r}")
+    return float(value)
 
 
 class NotReadyError(RuntimeError, ValueError):

@@ -8,30 +8,33 @@ Where the files come from, first match wins:
 
 1. the ``data_dir`` argument,
 2. the folder named by the environment variable ``CNN_COURSE_DATA``,
-3. a user cache, ``$XDG_CACHE_HOME/cnn_course`` or ``~/.cache/cnn_course``.
+3. the user cache, ``pooch.os_cache("cnn_course")``: ``$XDG_CACHE_HOME/cnn_course`` or
+   ``~/.cache/cnn_course`` on Linux.
 
 Each holds one sub-folder per dataset (``mnist/``, ``fashion-mnist/``) with the four
 gzip-compressed IDX files. A file that is missing, or whose SHA-256 does not match the published
-one, is downloaded from the public mirrors below (each tried in turn) and written atomically: to a
-temporary file in the same folder, checked, then renamed into place. With no network, the error
-says which files to put where.
+one, is downloaded from the public mirrors below, each tried in turn, by ``pooch.retrieve``: it
+streams to a temporary file in the same folder, checks the SHA-256 and only then renames the file
+into place. With no network, the error says which files to put where.
 
 An IDX file is a big-endian header (a magic number, 2051 for images or 2049 for labels, then the
 count and, for images, rows and columns, each an unsigned 32-bit int) followed by uint8 values.
 """
 
 import gzip
-import hashlib
-import http.client
 import os
 import struct
-import sys
-import tempfile
-import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import pooch
+
+__all__ = [
+    "CLASS_NAMES", "ENV_VAR", "FASHION_MNIST_CLASSES", "FILES", "MIRRORS", "MNIST_CLASSES",
+    "SHA256", "DataUnavailableError", "Dataset", "balanced_subset", "data_home", "fetch",
+    "load_dataset", "load_fashion_mnist", "load_mnist", "read_idx_images", "read_idx_labels",
+]
 
 ENV_VAR = "CNN_COURSE_DATA"
 
@@ -74,9 +77,6 @@ SHA256 = {
     },
 }
 
-TIMEOUT = 30  # seconds per connection attempt
-_CHUNK = 1 << 20
-
 
 class Dataset(NamedTuple):
     """One split of a dataset; unpacks as ``images, labels = ...``.
@@ -97,47 +97,14 @@ def data_home(data_dir=None):
     """Return the folder that holds (or will hold) the ``mnist/`` and ``fashion-mnist/`` folders.
 
     ``data_dir`` wins, then the ``CNN_COURSE_DATA`` environment variable, then the user cache
-    ``$XDG_CACHE_HOME/cnn_course`` (default ``~/.cache/cnn_course``).
+    ``pooch.os_cache("cnn_course")`` (on Linux ``$XDG_CACHE_HOME/cnn_course``, by default
+    ``~/.cache/cnn_course``).
     """
     if data_dir is not None:
         return Path(data_dir).expanduser()
     if os.environ.get(ENV_VAR):
         return Path(os.environ[ENV_VAR]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache).expanduser() / "cnn_course"
-
-
-def sha256sum(path):
-    """Return the SHA-256 hex digest of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _download(url, dest, sha256):
-    """Download ``url`` to ``dest`` atomically, checking its SHA-256.
-
-    The bytes go to a temporary file beside ``dest``, which is renamed onto ``dest`` only when the
-    checksum matches; on any failure the temporary file is removed and the error re-raised.
-    """
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as f, urllib.request.urlopen(url, timeout=TIMEOUT) as response:
-            for chunk in iter(lambda: response.read(_CHUNK), b""):
-                digest.update(chunk)
-                f.write(chunk)
-        if digest.hexdigest() != sha256:
-            raise ValueError(f"checksum mismatch (got sha256 {digest.hexdigest()})")
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    return Path(pooch.os_cache("cnn_course"))
 
 
 def _offline_message(name, folder, reason):
@@ -167,13 +134,12 @@ def fetch(name, split="train", *, data_dir=None, download=True):
     paths = [folder / filename for filename in FILES[split]]
     for path in paths:
         expected = SHA256[name][path.name]
-        if path.is_file() and sha256sum(path) == expected:
+        if path.is_file() and pooch.file_hash(str(path)) == expected:
             continue
         problem = "is corrupt (SHA-256 mismatch)" if path.exists() else "is missing"
         if not download:
             raise DataUnavailableError(_offline_message(
                 name, folder, f"{path} {problem} and download=False."))
-        errors = []
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -182,13 +148,14 @@ def fetch(name, split="train", *, data_dir=None, download=True):
         if not os.access(folder, os.W_OK):
             raise DataUnavailableError(_offline_message(
                 name, folder, f"{path} {problem} and {folder} is not writable."))
+        errors = []
         for base in MIRRORS[name]:
             url = base + path.name
-            print(f"Downloading {url} -> {path}", file=sys.stderr)
-            try:
-                _download(url, path, expected)
+            try:  # pooch logs "Downloading data from ..." and removes a failed download
+                pooch.retrieve(url, known_hash=f"sha256:{expected}", fname=path.name,
+                               path=folder)
                 break
-            except (OSError, ValueError, http.client.HTTPException) as e:
+            except (OSError, ValueError) as e:  # requests' errors are OSErrors; bad hash: Value
                 errors.append(f"  {url}: {e}")
         else:
             tried = "\n".join(errors) or "  (no mirrors configured)"

@@ -1,60 +1,48 @@
-"""Pure array operations: cross-correlation, convolution, pooling, im2col and col2im.
+"""Pure array operations, the reference tier: cross-correlation, im2col and col2im, and the
+convolution and pooling forward and backward passes built on them, exactly as chapter 5
+derives them (the im2col method of Saito's *Deep Learning from Scratch*).
 
-Every function takes numpy arrays and returns new ones; nothing is stored between calls. The
-backward helpers (``conv2d_backward``, ``max_pool2d_backward``, ``avg_pool2d_backward``) turn the
-gradient of a loss with respect to an op's output into gradients with respect to its inputs;
-the layer classes in ``cnn_course.layers`` are thin wrappers around them.
+- ``im2col`` unfolds every receptive field into one row of a matrix, one loop step per
+  kernel offset; ``col2im`` is its adjoint, the same loop with ``+=``.
+- ``conv2d`` is im2col, one matrix product and the bias; ``conv2d_backward`` gets dW from
+  ``col.T @ dy``, db as a sum and dx as ``col2im(dy @ W)``.
+- The pooling ops unfold with im2col too, one window per row, and take its max or mean.
+
+Every function takes numpy arrays and returns new ones (or views of them); nothing is stored
+between calls. The layer classes in ``cnn_course.layers`` train with the fast twin of these
+ops, ``cnn_course.fast`` (same names and results, rearranged for speed; its docstring says
+how), and ``cnn_course.naive`` has the plain loop versions. Tests assert that the three agree.
 
 Array letters (fixed throughout):
 
 - x: data of shape (N, C, H, W): batch, channels, height, width
 - W: filters of shape (FN, C, FH, FW): number of filters, channels, filter height and width
 - y: outputs of shape (N, FN, OH, OW) for a convolution, (N, C, OH, OW) for pooling
+- col: im2col's matrix, shape (N*OH*OW, C*FH*FW): row ``n*OH*OW + oh*OW + ow`` is the window
+  under output pixel (oh, ow) of image n, flattened in (c, fh, fw) order
 
 ``stride``, ``padding``, ``kernel_size`` and ``dilation`` are an int or an (h, w) pair. Output
 sizes are floored, as in PyTorch and TensorFlow:
 ``OH = floor((H + 2*padding - dilation*(FH - 1) - 1) / stride) + 1``.
 
 Float inputs keep their dtype: float32 in, float32 out; float32 and float64 are never mixed.
-
-How the fast versions work (the loop versions in ``cnn_course.naive`` say *what* is computed):
-a window view built with ``np.lib.stride_tricks.as_strided`` lists every receptive field without
-copying; one copy of that view is the im2col matrix, and one matrix product does the whole
-convolution. The backward pass reuses that matrix for the filter gradient, and scatters the
-input gradient back with a loop over the FH*FW kernel offsets (col2im), a few output rows at
-a time so that the data is still in the cache. Pooling takes the maximum (or the sum) of
-KH*KW strided views of the input, one per kernel offset; its backward pass compares the
-input with the output to find each window's (first) maximum, never calling argmax.
-
-Memory layout. Internally the convolution stores images "batch-last", as (C, H, W, N) in
-memory: its patch matrix has shape (C*FH*FW, OH*OW*N), its output comes straight out of the
-product as (FN, OH*OW*N), and it is returned as an (N, FN, OH, OW) *view* of that buffer.
-With the batch innermost, every strided copy and every shifted add runs over long contiguous
-stretches (OW*N numbers) instead of rows of OW, which is what makes numpy fast here. Results
-are therefore not always C-contiguous; every op accepts any memory layout, and elementwise
-numpy operations keep the layout they are given. ``im2col`` and ``col2im`` keep the book's
-(Saito's) row and column order.
+Outputs may be transposed views (``conv2d`` returns ``out.reshape(N, OH, OW, FN)
+.transpose(0, 3, 1, 2)``, as the book writes it); every op accepts any memory layout.
 """
 
 import numbers
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
-from cnn_course._validation import (as_int, as_pair, check_float_array, check_same_dtype,
-                                    check_shape)
+from cnn_course._validation import (as_int, as_pair, as_shape, check_float_array,
+                                    check_real_array, check_same_dtype, check_shape)
 
 __all__ = [
-    "conv_output_size", "pad2d",
-    "corr1d", "convolve1d_true", "corr2d", "convolve2d_true",
+    "conv_output_size", "pad2d", "corr2d", "convolve2d_true", "im2col", "col2im",
     "conv2d", "conv2d_forward", "conv2d_backward",
     "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
-    "im2col", "col2im", "softmax", "log_softmax",
+    "softmax", "log_softmax",
 ]
-
-
-# Size of the blocks of patch gradients in conv2d_backward (floats): about 1 MB in float32.
-_BLOCK_FLOATS = 1 << 18
 
 
 # --------------------------------------------------------------------------- output sizes
@@ -116,43 +104,6 @@ def _out_hw(H, W, kernel, stride, padding, dilation, where, shapes):
 
 # --------------------------------------------------------------------------- padding
 
-def _alloc_like(x, shape, value=None):
-    """A new array of the given shape laid out in memory in x's axis order (outermost axis
-    first), filled with value (left uninitialised if None)."""
-    order = sorted(range(x.ndim), key=lambda a: -abs(x.strides[a]))
-    buf = np.empty([shape[a] for a in order], dtype=x.dtype)
-    if value is not None:
-        buf.fill(value)
-    return buf.transpose(np.argsort(order))
-
-
-def _pad_hw(x, padding, value=0):
-    """Pad the last two axes symmetrically by padding=(ph, pw), keeping x's memory layout;
-    return x itself if (0, 0)."""
-    ph, pw = padding
-    if ph == 0 and pw == 0:
-        return x
-    *lead, H, W = x.shape
-    out = _alloc_like(x, (*lead, H + 2 * ph, W + 2 * pw), value)
-    out[..., ph:ph + H, pw:pw + W] = x
-    return out
-
-
-def _batch_last(x, padding):
-    """x (N, C, H, W), any layout -> zero-padded C-contiguous buffer (C, H+2ph, W+2pw, N).
-
-    No copy at all when x is already a batch-last view and padding is (0, 0).
-    """
-    xt = x.transpose(1, 2, 3, 0)
-    ph, pw = padding
-    if ph == 0 and pw == 0:
-        return np.ascontiguousarray(xt)
-    C, H, W, N = xt.shape
-    out = np.zeros((C, H + 2 * ph, W + 2 * pw, N), dtype=x.dtype)
-    out[:, ph:ph + H, pw:pw + W] = xt
-    return out
-
-
 def pad2d(x, padding, value=0):
     """Pad the last two axes (height and width) of x with a constant.
 
@@ -183,60 +134,7 @@ def pad2d(x, padding, value=0):
     return out
 
 
-# --------------------------------------------------------------------------- one channel, 1-D and 2-D
-
-def _check_numeric(a, name, ndim, where):
-    if not isinstance(a, np.ndarray):
-        raise TypeError(f"{where}: {name} must be a numpy array, got {type(a).__name__}")
-    if a.ndim != ndim:
-        raise ValueError(f"{where}: {name} must have {ndim} dimensions, got shape {a.shape}")
-    if not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
-        raise TypeError(f"{where}: {name} must hold integers or floats, got {a.dtype}")
-
-
-def _check_pair_dtypes(a, b, names, where):
-    if (np.issubdtype(a.dtype, np.floating) and np.issubdtype(b.dtype, np.floating)
-            and a.dtype != b.dtype):
-        check_same_dtype(where, **{names[0]: a, names[1]: b})
-
-
-def corr1d(x, k, padding=0, stride=1):
-    """1-D cross-correlation: ``y[i] = sum_j x[i*stride + j - padding] * k[j]``.
-
-    Inputs:
-    - x: array of shape (L,)
-    - k: kernel of shape (F,), F <= L + 2*padding
-    - padding: zeros added at both ends (>= 0); stride: step (>= 1)
-
-    Returns y of shape (floor((L + 2*padding - F) / stride) + 1,).
-    """
-    where = "corr1d"
-    _check_numeric(x, "x", 1, where)
-    _check_numeric(k, "k", 1, where)
-    _check_pair_dtypes(x, k, ("x", "k"), where)
-    padding = as_int(padding, "padding", minimum=0)
-    stride = as_int(stride, "stride", minimum=1)
-    if k.shape[0] == 0:
-        raise ValueError(f"{where}: k is empty (k.shape={k.shape})")
-    try:
-        L_out = _output_size_1d(x.shape[0], k.shape[0], padding, stride, 1, where)
-    except ValueError as err:
-        raise ValueError(f"{err} (x.shape={x.shape}, k.shape={k.shape})") from None
-    if padding:
-        x = np.concatenate([np.zeros(padding, x.dtype), x, np.zeros(padding, x.dtype)])
-    windows = np.lib.stride_tricks.sliding_window_view(x, k.shape[0])[::stride][:L_out]
-    return windows @ k
-
-
-def convolve1d_true(x, k):
-    """True 1-D convolution ("valid"): the kernel is flipped before sliding.
-
-    ``y[i] = sum_j x[i + j] * k[F - 1 - j]``; x of shape (L,), k of shape (F,) -> (L - F + 1,).
-    Compare ``numpy.convolve(x, k, mode="valid")``.
-    """
-    _check_numeric(k, "k", 1, "convolve1d_true")
-    return corr1d(x, k[::-1])
-
+# --------------------------------------------------------------------------- one channel
 
 def corr2d(X, K):
     """2-D cross-correlation of one channel, "valid" mode (no padding, stride 1).
@@ -251,9 +149,9 @@ def corr2d(X, K):
     Returns Y of shape (H - FH + 1, W - FW + 1). Integer inputs give an integer result.
     """
     where = "corr2d"
-    _check_numeric(X, "X", 2, where)
-    _check_numeric(K, "K", 2, where)
-    _check_pair_dtypes(X, K, ("X", "K"), where)
+    check_real_array(X, "X", 2, where=where)
+    check_real_array(K, "K", 2, where=where)
+    check_same_dtype(where, **{k: a for k, a in (("X", X), ("K", K)) if a.dtype.kind == "f"})
     if K.shape[0] == 0 or K.shape[1] == 0:
         raise ValueError(f"{where}: K is empty (K.shape={K.shape})")
     if K.shape[0] > X.shape[0] or K.shape[1] > X.shape[1]:
@@ -270,59 +168,14 @@ def convolve2d_true(X, K):
     X of shape (H, W), K of shape (FH, FW) -> (H - FH + 1, W - FW + 1), like
     ``scipy.signal.convolve2d(X, K, mode="valid")``.
     """
-    _check_numeric(K, "K", 2, "convolve2d_true")
+    check_real_array(K, "K", 2, where="convolve2d_true")
     return corr2d(X, K[::-1, ::-1])
-
-
-# --------------------------------------------------------------------------- window views
-
-def _windows(xp, kernel, out_hw, stride, dilation):
-    """A read-only view of every receptive field of the padded input xp (N, C, Hp, Wp), any
-    layout, of shape (N, OH, OW, C, FH, FW): im2col's rows, then its columns."""
-    sN, sC, sH, sW = xp.strides
-    N, C = xp.shape[:2]
-    (FH, FW), (OH, OW), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
-    return as_strided(xp, shape=(N, OH, OW, C, FH, FW),
-                      strides=(sN, sh * sH, sw * sW, sC, dh * sH, dw * sW), writeable=False)
-
-
-def _windows_batch_last(xb, kernel, out_hw, stride, dilation):
-    """The same windows for a batch-last buffer xb (C, Hp, Wp, N), as a view of shape
-    (C, FH, FW, OH, OW, N): conv2d's patch matrix before it is copied."""
-    sC, sH, sW, sN = xb.strides
-    C, N = xb.shape[0], xb.shape[3]
-    (FH, FW), (OH, OW), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
-    return as_strided(xb, shape=(C, FH, FW, OH, OW, N),
-                      strides=(sC, dh * sH, dw * sW, sh * sH, sw * sW, sN), writeable=False)
-
-
-def _offset_slices(i, j, out_hw, stride, dilation=(1, 1)):
-    """Slices picking, for kernel offset (i, j), the input pixel each output position sees."""
-    (OH, OW), (sh, sw), (dh, dw) = out_hw, stride, dilation
-    top, left = i * dh, j * dw
-    return (slice(top, top + sh * (OH - 1) + 1, sh), slice(left, left + sw * (OW - 1) + 1, sw))
-
-
-def _scatter_windows(d6, dxp, stride, dilation, row0=0):
-    """col2im core: add window gradients back onto the input grid, one kernel offset at a time.
-
-    d6 (C, FH, FW, R, OW, N), any strides, holds the gradients of the windows of output rows
-    row0 .. row0 + R - 1; they are added into dxp (C, Hp, Wp, N), the padded input's gradient
-    stored batch-last.
-    """
-    FH, FW, R, OW = d6.shape[1:5]
-    (sh, sw), (dh, dw) = stride, dilation
-    for i in range(FH):
-        top = row0 * sh + i * dh
-        rows = slice(top, top + sh * (R - 1) + 1, sh)
-        for j in range(FW):
-            cols = slice(j * dw, j * dw + sw * (OW - 1) + 1, sw)
-            dxp[:, rows, cols] += d6[:, i, j]
 
 
 # --------------------------------------------------------------------------- im2col / col2im
 
 def _im2col_args(x_shape, FH, FW, stride, pad, dilation, where, shapes):
+    """Check im2col's settings; return (FH, FW), stride, pad, dilation, (OH, OW)."""
     FH = as_int(FH, "FH", minimum=1)
     FW = as_int(FW, "FW", minimum=1)
     stride = as_pair(stride, "stride", minimum=1)
@@ -332,12 +185,21 @@ def _im2col_args(x_shape, FH, FW, stride, pad, dilation, where, shapes):
     return (FH, FW), stride, pad, dilation, out_hw
 
 
+def _offset_slices(i, j, out_hw, stride, dilation):
+    """Rows and columns of the padded input that kernel tap (i, j) meets, one per output pixel
+    (Saito's ``img[:, :, y:y_max:stride, x:x_max:stride]``)."""
+    (OH, OW), (sh, sw), (dh, dw) = out_hw, stride, dilation
+    top, left = i * dh, j * dw
+    return slice(top, top + sh * OH, sh), slice(left, left + sw * OW, sw)
+
+
 def im2col(x, FH, FW, stride=1, pad=0, dilation=1):
     """Unfold every receptive field of x into one row of a matrix (image to column).
 
     Row ``n*OH*OW + oh*OW + ow`` holds the window under output pixel (oh, ow) of image n,
     flattened in (c, fh, fw) order, as in *Deep Learning from Scratch*. A convolution is then
-    ``im2col(x, ...) @ W.reshape(FN, -1).T``.
+    ``im2col(x, ...) @ W.reshape(FN, -1).T``. The loop runs over the FH*FW kernel taps: tap
+    (i, j) sees one strided slice of the padded input, one value per output pixel.
 
     Inputs:
     - x: data of shape (N, C, H, W)
@@ -347,20 +209,25 @@ def im2col(x, FH, FW, stride=1, pad=0, dilation=1):
     Returns col of shape (N*OH*OW, C*FH*FW), same dtype as x (integers are allowed, to show
     small examples exactly).
     """
-    _check_numeric(x, "x", 4, "im2col")
-    kernel, stride, pad, dilation, out_hw = _im2col_args(
+    check_real_array(x, "x", 4, where="im2col")
+    (FH, FW), stride, pad, dilation, (OH, OW) = _im2col_args(
         x.shape, FH, FW, stride, pad, dilation, "im2col", f"x.shape={x.shape}")
     N, C = x.shape[:2]
-    xp = _pad_hw(x, pad)
-    view = _windows(xp, kernel, out_hw, stride, dilation)
-    return view.reshape(N * out_hw[0] * out_hw[1], C * kernel[0] * kernel[1])
+    xp = pad2d(x, pad)
+    col = np.empty((N, C, FH, FW, OH, OW), dtype=x.dtype)
+    for i in range(FH):
+        for j in range(FW):
+            rows, cols = _offset_slices(i, j, (OH, OW), stride, dilation)
+            col[:, :, i, j] = xp[:, :, rows, cols]
+    return col.transpose(0, 4, 5, 1, 2, 3).reshape(N * OH * OW, C * FH * FW)
 
 
 def col2im(col, x_shape, FH, FW, stride=1, pad=0, dilation=1):
     """Fold an im2col matrix back onto the input grid, summing where windows overlap.
 
     col2im is the adjoint (transpose) of im2col: ``<im2col(x), c> == <x, col2im(c)>``. It is
-    not its inverse: a pixel seen by k windows receives the sum of k entries.
+    not its inverse: a pixel seen by k windows receives the sum of k entries. Same loop over
+    the kernel taps as im2col, with ``+=`` instead of ``=``.
 
     Inputs:
     - col: array of shape (N*OH*OW, C*FH*FW), rows and columns ordered as im2col makes them
@@ -369,26 +236,28 @@ def col2im(col, x_shape, FH, FW, stride=1, pad=0, dilation=1):
 
     Returns dx of shape (N, C, H, W), same dtype as col.
     """
-    _check_numeric(col, "col", 2, "col2im")
-    if not (isinstance(x_shape, (tuple, list)) and len(x_shape) == 4):
-        raise ValueError(f"col2im: x_shape must be (N, C, H, W), got {x_shape!r}")
-    x_shape = tuple(as_int(v, "x_shape entries", minimum=1) for v in x_shape)
-    kernel, stride, pad, dilation, out_hw = _im2col_args(
+    check_real_array(col, "col", 2, where="col2im")
+    x_shape = as_shape(x_shape, "x_shape", where="col2im")
+    (FH, FW), stride, (ph, pw), dilation, (OH, OW) = _im2col_args(
         x_shape, FH, FW, stride, pad, dilation, "col2im", f"x_shape={x_shape}")
-    N, C, _, _ = x_shape
-    (FH, FW), (OH, OW) = kernel, out_hw
+    N, C, H, W = x_shape
     check_shape(col, (N * OH * OW, C * FH * FW), "col", where="col2im")
-    d6 = col.reshape(N, OH, OW, C, FH, FW).transpose(3, 4, 5, 1, 2, 0)
-    (H, W), (ph, pw) = x_shape[2:], pad
-    dxp = np.zeros((C, H + 2 * ph, W + 2 * pw, N), dtype=col.dtype)
-    _scatter_windows(d6, dxp, stride, dilation)
-    return np.ascontiguousarray(dxp[:, ph:ph + H, pw:pw + W].transpose(3, 0, 1, 2))
+    col = col.reshape(N, OH, OW, C, FH, FW).transpose(0, 3, 4, 5, 1, 2)
+    xp = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=col.dtype)
+    for i in range(FH):
+        for j in range(FW):
+            rows, cols = _offset_slices(i, j, (OH, OW), stride, dilation)
+            xp[:, :, rows, cols] += col[:, :, i, j]
+    return xp[:, :, ph:ph + H, pw:pw + W]
 
 
 # --------------------------------------------------------------------------- conv2d
 
 def _conv_args(x, W, b, stride, padding, dilation, where):
-    """Check conv2d inputs; return (stride, padding, dilation, (OH, OW)) as pairs."""
+    """Check conv2d inputs; return (stride, padding, dilation, (OH, OW)) as pairs.
+
+    Shared with ``cnn_course.fast``, so both tiers reject bad input with the same messages.
+    """
     check_float_array(x, "x", 4, where=where)
     check_float_array(W, "W", 4, where=where)
     shapes = f"x.shape={x.shape}, W.shape={W.shape}"
@@ -411,37 +280,33 @@ def _conv_args(x, W, b, stride, padding, dilation, where):
     return stride, padding, dilation, out_hw
 
 
-def _conv2d_cols(x, kernel, out_hw, stride, padding, dilation):
-    """The batch-last patch matrix, shape (C*FH*FW, OH*OW*N) (a copy)."""
-    N, C = x.shape[:2]
-    view = _windows_batch_last(_batch_last(x, padding), kernel, out_hw, stride, dilation)
-    return view.reshape(C * kernel[0] * kernel[1], out_hw[0] * out_hw[1] * N)
-
-
 def conv2d_forward(x, W, b=None, stride=1, padding=0, dilation=1):
-    """conv2d that also returns its patch matrix, for ``conv2d_backward`` to reuse.
+    """conv2d that also returns im2col's matrix, for ``conv2d_backward`` to reuse.
 
     Returns a tuple of:
     - y: output of shape (N, FN, OH, OW)
-    - cols: patch matrix of shape (C*FH*FW, OH*OW*N): im2col's matrix transposed, with its
-      columns in (oh, ow, n) order (batch last)
+    - col: im2col matrix of shape (N*OH*OW, C*FH*FW). (The fast tier's cache differs: it is
+      this matrix transposed, with its columns in (oh, ow, n) order; pass each tier's cache
+      only to the same tier's ``conv2d_backward``.)
     """
-    stride, padding, dilation, out_hw = _conv_args(x, W, b, stride, padding, dilation,
-                                                   "conv2d")
+    stride, padding, dilation, (OH, OW) = _conv_args(x, W, b, stride, padding, dilation,
+                                                     "conv2d")
     N = x.shape[0]
     FN, C, FH, FW = W.shape
-    cols = _conv2d_cols(x, (FH, FW), out_hw, stride, padding, dilation)
-    y = W.reshape(FN, C * FH * FW) @ cols                     # (FN, OH*OW*N)
+    col = im2col(x, FH, FW, stride, padding, dilation)       # (N*OH*OW, C*FH*FW)
+    col_W = W.reshape(FN, -1).T                               # (C*FH*FW, FN)
+    out = col @ col_W                                         # (N*OH*OW, FN)
     if b is not None:
-        y += b[:, None]
-    return y.reshape(FN, *out_hw, N).transpose(3, 0, 1, 2), cols
+        out += b
+    return out.reshape(N, OH, OW, FN).transpose(0, 3, 1, 2), col
 
 
 def conv2d(x, W, b=None, stride=1, padding=0, dilation=1):
     """2-D convolution (cross-correlation, as in every framework) over a batch.
 
     ``y[n, f, i, j] = b[f] + sum_{c, a, d} xp[n, c, i*sh + a*dh, j*sw + d*dw] * W[f, c, a, d]``
-    where xp is x zero-padded by ``padding`` on each side.
+    where xp is x zero-padded by ``padding`` on each side. Computed as
+    ``im2col(x) @ W.reshape(FN, -1).T + b``, reshaped back to (N, FN, OH, OW).
 
     Inputs:
     - x: data of shape (N, C, H, W)
@@ -458,14 +323,18 @@ def conv2d(x, W, b=None, stride=1, padding=0, dilation=1):
 def conv2d_backward(dy, x, W, stride=1, padding=0, need_dx=True, *, dilation=1, cols=None):
     """Gradients of a conv2d with respect to its input, filters and biases.
 
+    With dy2 = dy as a matrix (N*OH*OW, FN) and W2 = W.reshape(FN, -1), the forward pass was
+    ``y2 = col @ W2.T + b``, so ``dW2 = dy2.T @ col``, ``db = dy2.sum(0)`` and
+    ``dcol = dy2 @ W2``, which col2im folds back onto the input.
+
     Inputs:
     - dy: upstream gradient of shape (N, FN, OH, OW)
     - x: the forward input, shape (N, C, H, W)
     - W: the filters, shape (FN, C, FH, FW)
     - stride, padding, dilation: as in the forward call
     - need_dx: if False, skip the input gradient (the first layer does not need it)
-    - cols: the patch matrix returned by ``conv2d_forward`` (recomputed if None), shape
-      (C*FH*FW, OH*OW*N)
+    - cols: the im2col matrix returned by ``conv2d_forward`` (recomputed if None), shape
+      (N*OH*OW, C*FH*FW)
 
     Returns a tuple of:
     - dx: gradient of shape (N, C, H, W), or None when need_dx is False
@@ -479,43 +348,25 @@ def conv2d_backward(dy, x, W, stride=1, padding=0, need_dx=True, *, dilation=1, 
     FN, C, FH, FW = W.shape
     check_shape(dy, (N, FN, *out_hw), "dy", where=where)
     check_same_dtype(where, dy=dy, x=x)
-    kernel = (FH, FW)
     if cols is None:
-        cols = _conv2d_cols(x, kernel, out_hw, stride, padding, dilation)
-    else:
-        check_shape(cols, (C * FH * FW, out_hw[0] * out_hw[1] * N), "cols", where=where)
-    dy2 = dy.transpose(1, 2, 3, 0).reshape(FN, -1)            # (FN, OH*OW*N), free if batch-last
-    db = dy2.sum(axis=1)
-    dW = (cols @ dy2.T).T.reshape(W.shape)                    # this order is the faster product
+        cols = im2col(x, FH, FW, stride, padding, dilation)
+    check_shape(cols, (N * out_hw[0] * out_hw[1], C * FH * FW), "cols", where=where)
+    dy2 = dy.transpose(0, 2, 3, 1).reshape(-1, FN)           # (N*OH*OW, FN)
+    db = dy2.sum(axis=0)
+    dW = (cols.T @ dy2).T.reshape(FN, C, FH, FW)
     if not need_dx:
         return None, dW, db
-    return _conv2d_input_grad(dy2, W, x.shape, out_hw, stride, padding, dilation), dW, db
-
-
-def _conv2d_input_grad(dy2, W, x_shape, out_hw, stride, padding, dilation):
-    """dx = col2im(W^T @ dy2), computed a few output rows at a time.
-
-    dy2 is the output gradient as (FN, OH*OW*N). Each block of patch gradients (about 1 MB)
-    is still in the cache when it is scattered back, which beats one big product followed by
-    one big scatter. Returns dx (N, C, H, W), a view of a batch-last buffer.
-    """
-    (N, C, H, Wd), (OH, OW), (ph, pw) = x_shape, out_hw, padding
-    FN, _, FH, FW = W.shape
-    Wt = W.reshape(FN, -1).T                                   # (C*FH*FW, FN)
-    dy3 = dy2.reshape(FN, OH, OW * N)
-    dxp = np.zeros((C, H + 2 * ph, Wd + 2 * pw, N), dtype=dy2.dtype)
-    rows_per_block = max(1, _BLOCK_FLOATS // (Wt.shape[0] * OW * N))
-    for r0 in range(0, OH, rows_per_block):
-        r1 = min(OH, r0 + rows_per_block)
-        d6 = (Wt @ dy3[:, r0:r1].reshape(FN, -1)).reshape(C, FH, FW, r1 - r0, OW, N)
-        _scatter_windows(d6, dxp, stride, dilation, r0)
-    return dxp[:, ph:ph + H, pw:pw + Wd].transpose(3, 0, 1, 2)
+    dcol = dy2 @ W.reshape(FN, -1)                            # (N*OH*OW, C*FH*FW)
+    return col2im(dcol, x.shape, FH, FW, stride, padding, dilation), dW, db
 
 
 # --------------------------------------------------------------------------- pooling
 
 def _pool_args(x, kernel_size, stride, padding, where):
-    """Check pooling inputs; return (kernel, stride, padding, (OH, OW)) as pairs."""
+    """Check pooling inputs; return (kernel, stride, padding, (OH, OW)) as pairs.
+
+    Shared with ``cnn_course.fast``, so both tiers reject bad input with the same messages.
+    """
     check_float_array(x, "x", 4, where=where)
     kernel = as_pair(kernel_size, "kernel_size", minimum=1)
     stride = kernel if stride is None else as_pair(stride, "stride", minimum=1)
@@ -528,8 +379,19 @@ def _pool_args(x, kernel_size, stride, padding, where):
     return kernel, stride, padding, out_hw
 
 
-def _offsets(kernel):
-    return [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+def _pool_windows(x, kernel, stride, padding, fill):
+    """One pooling window per row: im2col of x padded with ``fill``, reshaped to
+    (N*OH*OW*C, KH*KW), rows in (n, oh, ow, c) order."""
+    (KH, KW) = kernel
+    return im2col(pad2d(x, padding, fill), KH, KW, stride).reshape(-1, KH * KW)
+
+
+def _pool_fold(dwin, x_shape, kernel, stride, padding):
+    """The adjoint of ``_pool_windows``: col2im of the window gradients (N*OH*OW*C, KH*KW),
+    without the padding. Returns dx of shape x_shape."""
+    (N, C, H, W), (KH, KW), (ph, pw) = x_shape, kernel, padding
+    dxp = col2im(dwin.reshape(-1, C * KH * KW), (N, C, H + 2 * ph, W + 2 * pw), KH, KW, stride)
+    return dxp[:, :, ph:ph + H, pw:pw + W]
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
@@ -543,68 +405,26 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
 
     Returns y of shape (N, C, OH, OW), same dtype as x.
     """
-    kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
-    xp = _pad_hw(x, padding, -np.inf)
-    y = None
-    for i, j in _offsets(kernel):
-        view = xp[(Ellipsis, *_offset_slices(i, j, out_hw, stride))]
-        y = view.copy(order="K") if y is None else np.maximum(y, view, out=y)
-    return y
-
-
-def _like_layout(a, like):
-    """a itself if its axes are laid out in memory like those of ``like``, else a copy that is
-    (elementwise numpy ops are slow when their operands disagree)."""
-    def order(arr):
-        return sorted(range(arr.ndim), key=lambda ax: -abs(arr.strides[ax]))
-    if order(a) == order(like):
-        return a
-    out = _alloc_like(like, a.shape)
-    out[...] = a
-    return out
-
-
-def _max_pool_backward_tiled(dy, x, y, kernel):
-    """max_pool2d_backward when the windows tile the input (stride == kernel_size, no padding).
-
-    Views x as (N, C, OH, KH, OW, KW) blocks and finds every window's first maximum with a
-    few whole-array operations instead of one pass per kernel offset.
-    """
-    (N, C, H, W), (OH, OW), (KH, KW) = x.shape, y.shape[2:], kernel
-
-    def blocks(a):                                     # a view, never a copy
-        sN, sC, sH, sW = a.strides
-        return as_strided(a, shape=(N, C, OH, KH, OW, KW),
-                          strides=(sN, sC, KH * sH, sH, KW * sW, sW))
-
-    x6 = blocks(x)
-    hit = x6 == y[:, :, :, None, :, None]              # every maximum of every window
-    taken = None                                       # windows whose first maximum is known
-    for i, j in _offsets(kernel):
-        h = hit[:, :, :, i, :, j]
-        if taken is None:
-            taken = h.copy(order="K")
-        else:
-            np.greater(h, taken, out=h)                # h and not taken
-            taken |= h
-    exact = OH * KH == H and OW * KW == W
-    dx = _alloc_like(x, x.shape, None if exact else 0)
-    np.multiply(hit, dy[:, :, :, None, :, None], out=blocks(dx))
-    return dx
+    kernel, stride, padding, (OH, OW) = _pool_args(x, kernel_size, stride, padding,
+                                                   "max_pool2d")
+    N, C = x.shape[:2]
+    win = _pool_windows(x, kernel, stride, padding, -np.inf)
+    return win.max(axis=1).reshape(N, OH, OW, C).transpose(0, 3, 1, 2)
 
 
 def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, *, y=None):
     """Gradient of max pooling: each window sends its gradient to its maximum.
 
-    On ties the *first* maximum in the window (row-major order) gets the whole gradient, as
-    in PyTorch; the others get zero. With overlapping windows an input pixel collects the
-    gradients of every window it wins.
+    On ties the *first* maximum in the window (row-major order, what ``argmax`` returns) gets
+    the whole gradient, as in PyTorch; the others get zero. With overlapping windows an input
+    pixel collects the gradients of every window it wins.
 
     Inputs:
     - dy: upstream gradient of shape (N, C, OH, OW)
     - x: the forward input, shape (N, C, H, W)
     - kernel_size, stride, padding: as in the forward call
-    - y: the forward output (recomputed if None)
+    - y: the forward output; only checked here (argmax finds the maximum from x), the fast
+      tier uses it
 
     Returns dx of shape (N, C, H, W).
     """
@@ -613,33 +433,13 @@ def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, *, y=None):
     check_float_array(dy, "dy", 4, where=where)
     check_shape(dy, (*x.shape[:2], *out_hw), "dy", where=where)
     check_same_dtype(where, dy=dy, x=x)
-    if y is None:
-        y = max_pool2d(x, kernel, stride, padding)
-    else:
+    if y is not None:
         check_shape(y, dy.shape, "y", where=where)
-    dy = _like_layout(dy, y)
-    if stride == kernel and padding == (0, 0):
-        return _max_pool_backward_tiled(dy, x, y, kernel)
-    xp = _pad_hw(x, padding, -np.inf)
-    dxp = np.zeros_like(xp)
-    overlapping = stride[0] < kernel[0] or stride[1] < kernel[1]
-    offsets = _offsets(kernel)
-    pending = None                 # windows whose maximum has not been found yet
-    for k, (i, j) in enumerate(offsets):
-        sl = (Ellipsis, *_offset_slices(i, j, out_hw, stride))
-        hit = xp[sl] == y
-        if pending is None:
-            pending = ~hit
-        else:
-            hit &= pending
-            if k < len(offsets) - 1:
-                pending ^= hit
-        if overlapping:
-            dxp[sl] += dy * hit
-        else:
-            np.multiply(dy, hit, out=dxp[sl])
-    ph, pw = padding
-    return dxp[..., ph:ph + x.shape[2], pw:pw + x.shape[3]]
+    win = _pool_windows(x, kernel, stride, padding, -np.inf)    # (N*OH*OW*C, KH*KW)
+    arg_max = win.argmax(axis=1)
+    dwin = np.zeros_like(win)
+    dwin[np.arange(len(win)), arg_max] = dy.transpose(0, 2, 3, 1).reshape(-1)
+    return _pool_fold(dwin, x.shape, kernel, stride, padding)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
@@ -653,14 +453,11 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
 
     Returns y of shape (N, C, OH, OW), same dtype as x.
     """
-    kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding, "avg_pool2d")
-    xp = _pad_hw(x, padding)
-    y = None
-    for i, j in _offsets(kernel):
-        view = xp[(Ellipsis, *_offset_slices(i, j, out_hw, stride))]
-        y = view.copy(order="K") if y is None else np.add(y, view, out=y)
-    y *= 1.0 / (kernel[0] * kernel[1])
-    return y
+    kernel, stride, padding, (OH, OW) = _pool_args(x, kernel_size, stride, padding,
+                                                   "avg_pool2d")
+    N, C = x.shape[:2]
+    win = _pool_windows(x, kernel, stride, padding, 0)
+    return win.mean(axis=1).reshape(N, OH, OW, C).transpose(0, 3, 1, 2)
 
 
 def avg_pool2d_backward(dy, x_shape, kernel_size, stride=None, padding=0):
@@ -675,23 +472,14 @@ def avg_pool2d_backward(dy, x_shape, kernel_size, stride=None, padding=0):
     """
     where = "avg_pool2d_backward"
     check_float_array(dy, "dy", 4, where=where)
-    if not (isinstance(x_shape, (tuple, list)) and len(x_shape) == 4):
-        raise ValueError(f"{where}: x_shape must be (N, C, H, W), got {x_shape!r}")
-    x_shape = tuple(as_int(v, "x_shape entries", minimum=1) for v in x_shape)
+    x_shape = as_shape(x_shape, "x_shape", where=where)
     probe = np.broadcast_to(np.zeros((), dy.dtype), x_shape)
     kernel, stride, padding, out_hw = _pool_args(probe, kernel_size, stride, padding, where)
     check_shape(dy, (*x_shape[:2], *out_hw), "dy", where=where)
-    (ph, pw), (N, C, H, W) = padding, x_shape
-    dxp = _alloc_like(dy, (N, C, H + 2 * ph, W + 2 * pw), 0)     # in dy's memory layout
-    g = dy * (1.0 / (kernel[0] * kernel[1]))
-    overlapping = stride[0] < kernel[0] or stride[1] < kernel[1]
-    for i, j in _offsets(kernel):
-        sl = (Ellipsis, *_offset_slices(i, j, out_hw, stride))
-        if overlapping:
-            dxp[sl] += g
-        else:
-            dxp[sl] = g
-    return dxp[..., ph:ph + H, pw:pw + W]
+    size = kernel[0] * kernel[1]
+    g = dy.transpose(0, 2, 3, 1).reshape(-1, 1) * (1.0 / size)   # (N*OH*OW*C, 1)
+    dwin = np.repeat(g, size, axis=1)                             # (N*OH*OW*C, KH*KW)
+    return _pool_fold(dwin, x_shape, kernel, stride, padding)
 
 
 # --------------------------------------------------------------------------- softmax

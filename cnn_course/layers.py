@@ -16,6 +16,10 @@ Conv2D(1, 6, kernel_size=5, stride=1, padding=2)
 >>> dx.shape, conv.grads["W"].shape
 ((8, 1, 28, 28), (6, 1, 5, 5))
 
+``Conv2D``, ``MaxPool2D`` and ``AvgPool2D`` run the fast tier of the ops (``cnn_course.fast``);
+``Im2colConv2D`` is the same convolution written out with the reference ``im2col``/``col2im``
+of ``cnn_course.functional``, as chapter 5 derives it.
+
 Set ``need_input_grad = False`` on the first layer of a network: its ``backward`` then skips
 the input gradient (nobody uses it) and returns None.
 
@@ -27,12 +31,13 @@ import numbers
 
 import numpy as np
 
+from cnn_course import fast
 from cnn_course import functional as F
 from cnn_course._validation import (NotReadyError, as_int, as_pair, check_float_array,
                                     check_same_dtype)
 
-__all__ = ["Layer", "Conv2D", "MaxPool2D", "AvgPool2D", "Dense", "ReLU", "Sigmoid", "Tanh",
-           "Flatten", "SoftmaxCrossEntropy", "init_weights"]
+__all__ = ["Layer", "Conv2D", "Im2colConv2D", "MaxPool2D", "AvgPool2D", "Dense", "ReLU",
+           "Sigmoid", "Tanh", "Flatten", "SoftmaxCrossEntropy", "init_weights"]
 
 
 def _fmt(pair):
@@ -149,7 +154,7 @@ def _check_params(W, b, ndim, where):
 
 
 class Conv2D(Layer):
-    """Convolution layer: ``y = conv2d(x, W, b, stride, padding, dilation)``.
+    """Convolution layer: ``y = conv2d(x, W, b, stride, padding, dilation)`` (``fast.conv2d``).
 
     Inputs:
     - W: filters of shape (FN, C, FH, FW)
@@ -187,15 +192,15 @@ class Conv2D(Layer):
 
     def forward(self, x):
         W, b = self.params["W"], self.params.get("b")
-        y, self._cols = F.conv2d_forward(x, W, b, self.stride, self.padding, self.dilation)
+        y, self._cols = fast.conv2d_forward(x, W, b, self.stride, self.padding, self.dilation)
         self._x = x
         return self._remember(y)
 
     def backward(self, dy):
         self._check_dy(dy)
-        dx, dW, db = F.conv2d_backward(dy, self._x, self.params["W"], self.stride,
-                                       self.padding, self.need_input_grad,
-                                       dilation=self.dilation, cols=self._cols)
+        dx, dW, db = fast.conv2d_backward(dy, self._x, self.params["W"], self.stride,
+                                          self.padding, self.need_input_grad,
+                                          dilation=self.dilation, cols=self._cols)
         self._set_grad("W", dW)
         if "b" in self.params:
             self._set_grad("b", db)
@@ -203,13 +208,53 @@ class Conv2D(Layer):
 
     def __repr__(self):
         FN, C, FH, FW = self.params["W"].shape
-        s = (f"Conv2D({C}, {FN}, kernel_size={_fmt((FH, FW))}, stride={_fmt(self.stride)}, "
-             f"padding={_fmt(self.padding)}")
+        s = (f"{type(self).__name__}({C}, {FN}, kernel_size={_fmt((FH, FW))}, "
+             f"stride={_fmt(self.stride)}, padding={_fmt(self.padding)}")
         if self.dilation != (1, 1):
             s += f", dilation={_fmt(self.dilation)}"
         if "b" not in self.params:
             s += ", bias=False"
         return s + ")"
+
+
+class Im2colConv2D(Conv2D):
+    """Conv2D written out as chapter 5 derives it, in the style of *Deep Learning from
+    Scratch*'s ``Convolution``: forward unfolds x with ``im2col`` (kept as ``self.col``) and
+    does one matrix product; backward gets dW, db and dx from col.
+
+    Same constructor, ``create``, params and grads as Conv2D, and the same results; it drops
+    into a Sequential in its place. It uses only the reference tier (``functional``).
+    """
+
+    def forward(self, x):
+        W, b = self.params["W"], self.params.get("b")
+        FN, C, FH, FW = W.shape
+        check_float_array(x, "x", 4, where="Im2colConv2D")
+        check_same_dtype("Im2colConv2D", x=x, W=W)
+        if x.shape[1] != C:
+            raise ValueError(f"Im2colConv2D: x has {x.shape[1]} channels but W expects {C} "
+                             f"(x.shape={x.shape}, W.shape={W.shape})")
+        N, _, H, Wd = x.shape
+        OH, OW = F.conv_output_size((H, Wd), (FH, FW), self.padding, self.stride, self.dilation)
+        self.col = F.im2col(x, FH, FW, self.stride, self.padding, self.dilation)
+        self.col_W = W.reshape(FN, -1).T                     # (C*FH*FW, FN)
+        out = self.col @ self.col_W                          # (N*OH*OW, FN)
+        if b is not None:
+            out += b
+        self.x_shape = x.shape
+        return self._remember(out.reshape(N, OH, OW, FN).transpose(0, 3, 1, 2))
+
+    def backward(self, dy):
+        self._check_dy(dy)
+        FN, C, FH, FW = self.params["W"].shape
+        dy2 = dy.transpose(0, 2, 3, 1).reshape(-1, FN)      # (N*OH*OW, FN)
+        self._set_grad("W", (self.col.T @ dy2).T.reshape(FN, C, FH, FW))
+        if "b" in self.params:
+            self._set_grad("b", dy2.sum(axis=0))
+        if not self.need_input_grad:
+            return None
+        dcol = dy2 @ self.col_W.T                            # (N*OH*OW, C*FH*FW)
+        return F.col2im(dcol, self.x_shape, FH, FW, self.stride, self.padding, self.dilation)
 
 
 class Dense(Layer):
@@ -287,11 +332,11 @@ class _Pool(Layer):
 
 
 class MaxPool2D(_Pool):
-    """Max pooling layer (see ``functional.max_pool2d``); on ties the first maximum of a
-    window receives its gradient. forward: x (N, C, H, W) -> y (N, C, OH, OW)."""
+    """Max pooling layer (``fast.max_pool2d``, same as ``functional.max_pool2d``); on ties the
+    first maximum of a window receives its gradient. forward: x (N, C, H, W) -> y (N, C, OH, OW)."""
 
     def forward(self, x):
-        y = F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
+        y = fast.max_pool2d(x, self.kernel_size, self.stride, self.padding)
         self._x, self._y = x, y
         return self._remember(y)
 
@@ -299,16 +344,16 @@ class MaxPool2D(_Pool):
         self._check_dy(dy)
         if not self.need_input_grad:
             return None
-        return F.max_pool2d_backward(dy, self._x, self.kernel_size, self.stride, self.padding,
-                                     y=self._y)
+        return fast.max_pool2d_backward(dy, self._x, self.kernel_size, self.stride,
+                                        self.padding, y=self._y)
 
 
 class AvgPool2D(_Pool):
-    """Average pooling layer (see ``functional.avg_pool2d``; zero padding counts in the
-    average). forward: x (N, C, H, W) -> y (N, C, OH, OW)."""
+    """Average pooling layer (``fast.avg_pool2d``, same as ``functional.avg_pool2d``; zero
+    padding counts in the average). forward: x (N, C, H, W) -> y (N, C, OH, OW)."""
 
     def forward(self, x):
-        y = F.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+        y = fast.avg_pool2d(x, self.kernel_size, self.stride, self.padding)
         self._x = x.shape
         return self._remember(y)
 
@@ -316,7 +361,8 @@ class AvgPool2D(_Pool):
         self._check_dy(dy)
         if not self.need_input_grad:
             return None
-        return F.avg_pool2d_backward(dy, self._x, self.kernel_size, self.stride, self.padding)
+        return fast.avg_pool2d_backward(dy, self._x, self.kernel_size, self.stride,
+                                        self.padding)
 
 
 class ReLU(Layer):

@@ -13,8 +13,12 @@ the form the optimisers in ``cnn_course.optim`` and ``save_params``/``load_param
 
 import numpy as np
 
+from cnn_course.functional import conv_output_size
 from cnn_course.layers import (AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sigmoid,
                                SoftmaxCrossEntropy)
+
+__all__ = ["Sequential", "count_params", "Summary", "summary", "layer_name", "save_params",
+           "load_params", "lenet5", "simple_convnet", "dense_net", "MODELS", "build_model"]
 
 
 def _layer_params(layer):
@@ -201,11 +205,42 @@ class Summary:
     __repr__ = __str__
 
 
-def _short_name(i, layer):
-    text = repr(layer)
-    if text.startswith("<"):  # the default object repr: use the class name
-        text = type(layer).__name__
-    return f"{i}: {text}"
+def _pair_text(pair):
+    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+
+
+def layer_name(layer):
+    """The short name of a layer: "Conv2D 1->6 5x5 padding 2", "ReLU", "MaxPool2D 2x2",
+    "Dense 400->120", "Flatten"; any other layer by its class name.
+
+    Settings at their defaults are left out (a convolution's stride 1, padding 0, dilation 1
+    and bias; a pool's stride equal to its window and padding 0). This is the one naming of
+    layers: ``summary`` ("0: Conv2D 1->6 5x5"), ``topics.inspect_model.feature_maps`` and the
+    chapter 6 figures use it.
+    """
+    kind = type(layer).__name__
+    params = _layer_params(layer)
+    W = params.get("W")
+    no_bias = "" if "b" in params else " no bias"
+    if kind == "Conv2D" and W is not None:
+        FN, C, FH, FW = W.shape
+        name = f"{kind} {C}->{FN} {FH}x{FW}"
+        for setting, default in (("stride", (1, 1)), ("padding", (0, 0)), ("dilation", (1, 1))):
+            value = tuple(getattr(layer, setting, default))
+            if value != default:
+                name += f" {setting} {_pair_text(value)}"
+        return name + no_bias
+    if kind == "Dense" and W is not None:
+        return f"{kind} {W.shape[0]}->{W.shape[1]}{no_bias}"
+    if kind in ("MaxPool2D", "AvgPool2D"):
+        window = tuple(layer.kernel_size)
+        name = f"{kind} {window[0]}x{window[1]}"
+        if tuple(layer.stride) != window:
+            name += f" stride {_pair_text(layer.stride)}"
+        if tuple(layer.padding) != (0, 0):
+            name += f" padding {_pair_text(layer.padding)}"
+        return name
+    return kind
 
 
 def summary(model, input_shape):
@@ -232,7 +267,7 @@ def summary(model, input_shape):
             raise ValueError(f"summary: layer {i} ({type(layer).__name__}) rejects input of "
                              f"shape {x.shape}: {e}") from e
         out = ("N" if batch is None else batch,) + x.shape[1:]
-        rows.append((_short_name(i, layer), "(" + ", ".join(map(str, out)) + ")",
+        rows.append((f"{i}: {layer_name(layer)}", "(" + ", ".join(map(str, out)) + ")",
                      count_params(layer)))
     show = ("N",) + one[1:] if batch is None else shape
     return Summary("(" + ", ".join(map(str, show)) + ")", rows)
@@ -282,7 +317,11 @@ def load_params(model, path):
 
 
 def _conv_out(size, kernel_size, stride=1, padding=0):
-    return (size + 2 * padding - kernel_size) // stride + 1
+    """``functional.conv_output_size``, or 0 when the window does not fit (callers say so)."""
+    try:
+        return conv_output_size(size, kernel_size, padding, stride)
+    except ValueError:
+        return 0
 
 
 def lenet5(variant="modern", *, in_channels=1, input_size=28, num_classes=10, seed=0,

@@ -1,8 +1,9 @@
 """Loop versions of the ops in ``cnn_course.functional``: slow, but they read like the maths.
 
 Each function visits every output position with plain Python loops and computes it from
-its window, exactly as the definitions say. The book shows them before the fast versions,
-and the tests use them as oracles: ``functional.conv2d`` must agree with ``conv2d_naive``.
+its window, exactly as the definitions say. The book shows them before the im2col versions,
+and the tests use them as oracles for both other tiers: ``functional.conv2d`` (the reference)
+and ``fast.conv2d`` (what the layers train with) must agree with ``conv2d_naive``.
 
 Shapes: x (N, C, H, W), W (FN, C, FH, FW), y (N, FN, OH, OW) (pooling: (N, C, OH, OW)).
 ``stride``, ``padding``, ``kernel_size`` and ``dilation`` are an int or an (h, w) pair.

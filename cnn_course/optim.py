@@ -10,19 +10,11 @@ State that an optimiser keeps between steps (a velocity, Adam's moments) is stor
 so one optimiser object belongs to one model.
 """
 
-import numbers
-
 import numpy as np
 
+from cnn_course._validation import as_positive_float
 
-def _check_positive(value, name, *, upper=None):
-    """Return ``value`` as a float after checking 0 < value (< upper when given)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not value > 0 or (upper is not None and not value < upper):
-        bound = f"0 < {name} < {upper}" if upper is not None else f"{name} > 0"
-        raise ValueError(f"{name} must satisfy {bound}, got {value!r}")
-    return float(value)
+__all__ = ["Optimizer", "SGD", "Momentum", "Adam"]
 
 
 def _pairs(params, grads):
@@ -60,7 +52,7 @@ class Optimizer:
     """Base class: holds the learning rate and the per-parameter state."""
 
     def __init__(self, lr):
-        self.lr = _check_positive(lr, "lr")
+        self.lr = as_positive_float(lr, "lr")
         self.state = {}
         self.t = 0
 
@@ -111,7 +103,7 @@ class Momentum(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__(lr)
-        self.momentum = _check_positive(momentum, "momentum", upper=1)
+        self.momentum = as_positive_float(momentum, "momentum", upper=1)
 
     def _update(self, name, p, g):
         v = self._buffer(name, p)
@@ -137,29 +129,18 @@ class Adam(Optimizer):
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(lr)
-        self.beta1 = _check_positive(beta1, "beta1", upper=1)
-        self.beta2 = _check_positive(beta2, "beta2", upper=1)
-        self.eps = _check_positive(eps, "eps")
+        self.beta1 = as_positive_float(beta1, "beta1", upper=1)
+        self.beta2 = as_positive_float(beta2, "beta2", upper=1)
+        self.eps = as_positive_float(eps, "eps")
 
     def _update(self, name, p, g):
         m = self._buffer(name + ".m", p)
         v = self._buffer(name + ".v", p)
-        tmp = self._buffer(name + ".tmp", p)  # scratch space: no allocation per step
-        m *= self.beta1
-        m += np.multiply(g, 1 - self.beta1, out=tmp)
-        v *= self.beta2
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - self.beta2
-        v += tmp
-        # lr * m_hat / (sqrt(v_hat) + eps) computed as step * m / (sqrt(v) + eps_hat), the
-        # same number with the bias corrections folded into two scalars.
-        c1, c2 = 1 - self.beta1 ** self.t, (1 - self.beta2 ** self.t) ** 0.5  # Python floats
-        step, eps_hat = self.lr * c2 / c1, self.eps * c2
-        np.sqrt(v, out=tmp)
-        tmp += eps_hat
-        np.divide(m, tmp, out=tmp)
-        tmp *= step
-        p -= tmp
+        m[...] = self.beta1 * m + (1 - self.beta1) * g
+        v[...] = self.beta2 * v + (1 - self.beta2) * g ** 2
+        m_hat = m / (1 - self.beta1 ** self.t)
+        v_hat = v / (1 - self.beta2 ** self.t)
+        p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def _hyper(self):
         return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}

@@ -21,9 +21,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
+from cnn_course._validation import as_int
 from cnn_course.data import load_dataset
 from cnn_course.models import MODELS, build_model
 from cnn_course.optim import SGD, Adam, Momentum
+
+__all__ = ["History", "batches", "iterate_minibatches", "predict", "accuracy", "evaluate", "fit",
+           "OPTIMIZERS", "make_optimizer", "train_mnist", "main"]
 
 
 @dataclass
@@ -70,11 +74,6 @@ def _split(data, name):
     return x, labels
 
 
-def _check_count(value, name, *, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-
-
 def _check_dtype(model, x, name):
     dtype = getattr(model, "dtype", None)
     if dtype is not None and x.dtype != dtype:
@@ -88,7 +87,7 @@ def batches(n, batch_size, *, shuffle=False, rng=None):
     The last batch holds the remainder (it may be smaller). With shuffle=True the order is a
     permutation drawn from ``rng`` (a numpy Generator, or a seed).
     """
-    _check_count(batch_size, "batch_size", minimum=1)
+    batch_size = as_int(batch_size, "batch_size", minimum=1)
     order = np.random.default_rng(rng).permutation(n) if shuffle else np.arange(n)
     for start in range(0, n, batch_size):
         yield order[start:start + batch_size]
@@ -161,8 +160,8 @@ def fit(model, train_data, test_data=None, *, epochs, batch_size, optimizer, see
     if test_data is not None:
         x_test, labels_test = _split(test_data, "test_data")
         _check_dtype(model, x_test, "test_data")
-    _check_count(epochs, "epochs", minimum=0)
-    _check_count(batch_size, "batch_size", minimum=1)
+    epochs = as_int(epochs, "epochs", minimum=0)
+    batch_size = as_int(batch_size, "batch_size", minimum=1)
     if not hasattr(optimizer, "step"):
         raise TypeError(f"optimizer must have a step(params, grads) method, "
                         f"got {type(optimizer).__name__}")

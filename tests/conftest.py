@@ -8,6 +8,7 @@ worker asks first builds, the others wait and reuse the result.
 import fcntl
 import json
 import os
+import runpy
 import subprocess
 import sys
 import time
@@ -49,6 +50,17 @@ def toc_pages():
 def is_chapter(page):
     """Chapter pages are the notebooks book/0*.ipynb (they hold the interactive figures)."""
     return Path(page).name.startswith("0") and (REPO / f"{page}.ipynb").is_file()
+
+
+# Tests that need the built book, a browser or JupyterLab (minutes, not seconds) get the `book`
+# marker from the fixtures they use, so `pytest -m "not book"` runs the quick unit tests alone.
+BOOK_FIXTURES = {"built_book", "browser", "jupyterlab"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if BOOK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.book)
 
 
 def pytest_generate_tests(metafunc):
@@ -160,16 +172,18 @@ def browser():
 
 # --- the shared datasets (tests/test_data.py, tests/test_train.py) -------------------------------
 
-# CI clones the repository with ../shared beside it; its data/ holds MNIST and Fashion-MNIST.
-SHARED_DATA = REPO.parent / "shared" / "data"
+# Where the datasets are: $CNN_COURSE_DATA, else ../shared/data beside the repository (CI
+# clones it with ../shared beside it), as .ci/environment.py, the one place this is written, says.
+DATA_DIR = runpy.run_path(str(REPO / ".ci" / "environment.py"))["data_dir"]()
 
 
 @pytest.fixture(scope="session")
 def shared_data_dir():
-    """The read-only shared copy of the datasets (never written to)."""
-    if not (SHARED_DATA / "mnist").is_dir():
-        pytest.fail(f"shared datasets not found at {SHARED_DATA}")
-    return SHARED_DATA
+    """The read-only copy of the datasets (never written to; tests pass download=False)."""
+    if DATA_DIR is None or not (DATA_DIR / "mnist").is_dir():
+        pytest.fail(f"datasets not found at {DATA_DIR or REPO.parent / 'shared' / 'data'}: "
+                    "set CNN_COURSE_DATA to the folder holding mnist/ and fashion-mnist/")
+    return DATA_DIR
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
 """The book builds with warnings as errors, lists every page, and references nothing off-site.
 
+The build executes the notebooks (_config.yml, execute_notebooks: cache): the committed ones
+store no image bytes, so every figure of the book is computed at build time.
 The browser tests (tests/test_browser.py) check the same built pages in headless chromium.
 """
 
+import importlib.util
 import re
 
 import pytest
@@ -63,3 +66,28 @@ def test_interactive_figures_render_their_static_html_view(built_book, toc, repo
         source = repo_root / f"{page}.ipynb"
         if source.is_file() and "cnn-widget" in source.read_text(encoding="utf-8"):
             assert 'class="cnn-widget"' in text, f"{page}: its interactive figures are missing"
+
+
+def _placeholder_payload(repo_root):
+    spec = importlib.util.spec_from_file_location(
+        "execute_notebooks", repo_root / ".ci" / "execute_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.PLACEHOLDER_PNG
+
+
+def test_figures_are_computed_at_build_time_not_the_stored_placeholders(built_book, toc,
+                                                                         repo_root):
+    """The stored notebooks carry a 1x1 placeholder instead of each frame (tests/
+    test_notebooks_stored.py); the book must show the frames its own execution computed."""
+    if not built_book.ok:
+        pytest.fail("the book did not build; see test_book_builds_with_warnings_as_errors")
+    placeholder = _placeholder_payload(repo_root)
+    for page in toc:
+        text = (built_book.html_dir / f"{page}.html").read_text(encoding="utf-8")
+        assert placeholder not in text, (
+            f"{page}: shows the stored placeholder instead of a computed figure (is "
+            "execute_notebooks still 'cache' in _config.yml?)")
+        if 'class="cnn-widget"' in text:
+            frames = set(re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]{200,})", text))
+            assert len(frames) >= 2, f"{page}: its interactive figures have no computed frames"

@@ -4,21 +4,8 @@ and against central-difference gradients of the scalar loss sum(y * dy)."""
 import numpy as np
 import pytest
 
+from cnn_course.gradcheck import numerical_gradient
 from cnn_course.topics import conv1d as c1
-
-
-def _numeric_grad(f, a, eps=1e-6):
-    """Central differences of the scalar function f at a (float64)."""
-    grad = np.zeros_like(a)
-    for i in np.ndindex(a.shape):
-        old = a[i]
-        a[i] = old + eps
-        plus = f(a)
-        a[i] = old - eps
-        minus = f(a)
-        a[i] = old
-        grad[i] = (plus - minus) / (2 * eps)
-    return grad
 
 
 CASES = [(7, 3, 1), (7, 3, 0), (8, 4, 2), (6, 2, 1), (5, 5, 4), (9, 4, 0), (5, 1, 0)]
@@ -32,22 +19,26 @@ def test_conv1d_matches_np_correlate_on_the_padded_input(L, K, pad):
     np.testing.assert_allclose(c1.conv1d(x, w, pad), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_true_convolution_is_conv1d_with_the_kernel_flipped():
+    rng = np.random.default_rng(2)
+    x, k = rng.normal(size=10), rng.normal(size=3)
+    np.testing.assert_allclose(c1.conv1d(x, k[::-1]), np.convolve(x, k, mode="valid"),
+                               rtol=1e-12, atol=1e-12)
+    assert not np.allclose(c1.conv1d(x, k), np.convolve(x, k, mode="valid"))
+
+
+@pytest.mark.parametrize("wrt", ["x", "w"])
 @pytest.mark.parametrize("L,K,pad", CASES)
-def test_input_grad_matches_central_differences(L, K, pad):
+def test_gradients_match_central_differences(L, K, pad, wrt):
     rng = np.random.default_rng(L + 100 * K + pad)
     x, w = rng.normal(size=L), rng.normal(size=K)
     dy = rng.normal(size=L + 2 * pad - K + 1)
-    numeric = _numeric_grad(lambda a: np.sum(c1.conv1d(a, w, pad) * dy), x.copy())
-    np.testing.assert_allclose(c1.conv1d_input_grad(x, w, dy, pad), numeric, atol=1e-8)
-
-
-@pytest.mark.parametrize("L,K,pad", CASES)
-def test_filter_grad_matches_central_differences(L, K, pad):
-    rng = np.random.default_rng(3 * L + K + pad)
-    x, w = rng.normal(size=L), rng.normal(size=K)
-    dy = rng.normal(size=L + 2 * pad - K + 1)
-    numeric = _numeric_grad(lambda a: np.sum(c1.conv1d(x, a, pad) * dy), w.copy())
-    np.testing.assert_allclose(c1.conv1d_filter_grad(x, w, dy, pad), numeric, atol=1e-8)
+    if wrt == "x":
+        numeric = numerical_gradient(lambda a: np.sum(c1.conv1d(a, w, pad) * dy), x.copy())
+        np.testing.assert_allclose(c1.conv1d_input_grad(x, w, dy, pad), numeric, atol=1e-8)
+    else:
+        numeric = numerical_gradient(lambda a: np.sum(c1.conv1d(x, a, pad) * dy), w.copy())
+        np.testing.assert_allclose(c1.conv1d_filter_grad(x, w, dy, pad), numeric, atol=1e-8)
 
 
 @pytest.mark.parametrize("L,K,pad", CASES)
@@ -89,8 +80,8 @@ def test_batch_versions_stack_inputs_and_sum_filter_gradients():
     y = c1.conv1d_batch(x, w, 1)
     assert y.shape == (3, 6)
     np.testing.assert_allclose(y[1], c1.conv1d(x[1], w, 1))
-    numeric_x = _numeric_grad(lambda a: np.sum(c1.conv1d_batch(a, w, 1) * dy), x.copy())
-    numeric_w = _numeric_grad(lambda a: np.sum(c1.conv1d_batch(x, a, 1) * dy), w.copy())
+    numeric_x = numerical_gradient(lambda a: np.sum(c1.conv1d_batch(a, w, 1) * dy), x.copy())
+    numeric_w = numerical_gradient(lambda a: np.sum(c1.conv1d_batch(x, a, 1) * dy), w.copy())
     np.testing.assert_allclose(c1.conv1d_batch_input_grad(x, w, dy, 1), numeric_x, atol=1e-8)
     np.testing.assert_allclose(c1.conv1d_batch_filter_grad(x, w, dy, 1), numeric_w, atol=1e-8)
 

@@ -1,7 +1,9 @@
 """Tests for cnn_course.data: IDX parsing, real MNIST/Fashion-MNIST, subsets, downloads.
 
-Real-data tests read the shared offline copy (``<repo>/../shared/data``); download tests serve
-files from a temporary folder over http on 127.0.0.1. Nothing here touches the internet.
+Real-data tests read the shared offline copy (``<repo>/../shared/data``, or $CNN_COURSE_DATA);
+download tests (pooch under the hood) serve files from a temporary folder over http on
+127.0.0.1: SHA-256 checks, mirror fallback, no partial files, the offline message. Nothing here
+touches the internet.
 """
 
 import functools
@@ -23,8 +25,6 @@ from cnn_course import data
 # Facts stated in shared/data/README.md (counts of digits 0-9).
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-
-
 
 
 @pytest.fixture(scope="module")
@@ -261,7 +261,7 @@ def test_corrupt_existing_file_is_fetched_again(synthetic_mnist, tmp_path):
 
 def test_checksum_mismatch_leaves_no_file_behind(synthetic_mnist, monkeypatch, tmp_path):
     monkeypatch.setitem(data.SHA256, "mnist", {k: "0" * 64 for k in data.SHA256["mnist"]})
-    with pytest.raises(data.DataUnavailableError, match="checksum mismatch"):
+    with pytest.raises(data.DataUnavailableError, match="does not match the known hash"):
         data.load_mnist("test", data_dir=tmp_path)
     assert os.listdir(tmp_path / "mnist") == []
 

@@ -13,10 +13,29 @@ def test_feature_maps_names_and_shapes_follow_the_layers():
     x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
     maps = im.feature_maps(model, x)
     assert len(maps) == len(model.layers)
-    assert maps[0][0].startswith("0 Conv2D 1->6")
+    assert [name for name, _ in maps][:3] == ["0: Conv2D 1->6 5x5 padding 2", "1: ReLU",
+                                              "2: MaxPool2D 2x2"]
+    assert [name for name, _ in maps] == [row[0] for row in model.summary((1, 28, 28)).rows]
     assert [m.shape for _, m in maps][:6] == [(2, 6, 28, 28)] * 2 + [(2, 6, 14, 14)] + \
         [(2, 16, 10, 10)] * 2 + [(2, 16, 5, 5)]
     np.testing.assert_allclose(maps[-1][1], model.forward(x), rtol=1e-6)
+
+
+def test_layer_name_is_short_and_leaves_out_default_settings():
+    from cnn_course.layers import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU
+    from cnn_course.models import layer_name
+
+    W, b = np.zeros((16, 6, 5, 5)), np.zeros(16)
+    assert layer_name(Conv2D(W, b)) == "Conv2D 6->16 5x5"
+    assert layer_name(Conv2D(W, b, stride=2, padding=(1, 2), dilation=3)) == \
+        "Conv2D 6->16 5x5 stride 2 padding 1x2 dilation 3"
+    assert layer_name(Conv2D(W)) == "Conv2D 6->16 5x5 no bias"
+    assert layer_name(Dense(np.zeros((400, 120)), np.zeros(120))) == "Dense 400->120"
+    assert layer_name(Dense(np.zeros((400, 120)))) == "Dense 400->120 no bias"
+    assert layer_name(MaxPool2D(2)) == "MaxPool2D 2x2"
+    assert layer_name(AvgPool2D(3, stride=2, padding=1)) == "AvgPool2D 3x3 stride 2 padding 1"
+    assert [layer_name(layer) for layer in (ReLU(), Flatten(), object())] == \
+        ["ReLU", "Flatten", "object"]
 
 
 def test_confusion_matrix_counts_pairs_like_a_loop():

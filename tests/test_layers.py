@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 from cnn_course import functional as F
+from cnn_course import naive
 from cnn_course.gradcheck import check_layer, check_model, numerical_gradient, rel_error
-from cnn_course.layers import (AvgPool2D, Conv2D, Dense, Flatten, Layer, MaxPool2D, ReLU,
-                               Sigmoid, SoftmaxCrossEntropy, Tanh)
+from cnn_course.layers import (AvgPool2D, Conv2D, Dense, Flatten, Im2colConv2D, Layer,
+                               MaxPool2D, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh)
+from cnn_course.models import lenet5
 
 GRAD_TOL = 1e-6
 
@@ -115,16 +117,98 @@ def test_classic_lenet_stack_with_sigmoid_and_avg_pool_gradients_match_numerical
     assert max(errors.values()) <= GRAD_TOL, errors
 
 
+# ------------------------------------------------------------------ Im2colConv2D, the book's layer
+
+IM2COL_CASES = [
+    ((2, 3, 7, 8), (4, 3, 3, 3), {"stride": 2, "padding": 1}),
+    ((1, 2, 9, 7), (3, 2, 2, 4), {"stride": (3, 1), "padding": (0, 2)}),
+    ((2, 2, 8, 9), (2, 2, 3, 2), {"padding": 2, "dilation": (2, 3)}),
+    ((3, 1, 6, 5), (2, 1, 5, 5), {"padding": 2}),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("x_shape, w_shape, kw", IM2COL_CASES)
+def test_im2col_conv2d_equals_conv2d_forward_and_backward(x_shape, w_shape, kw, bias, dtype):
+    rng = np.random.default_rng(sum(w_shape))
+    W = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype) if bias else None
+    x = rng.standard_normal(x_shape).astype(dtype)
+    ours, theirs = Im2colConv2D(W.copy(), None if b is None else b.copy(), **kw), Conv2D(W, b, **kw)
+    y = ours.forward(x)
+    want = naive.conv2d_naive(x.astype(np.float64), W.astype(np.float64),
+                              None if b is None else b.astype(np.float64), **kw)
+    tol = 1e-10 if dtype == np.float64 else 1e-4
+    assert y.dtype == dtype and rel_error(y, want) <= tol
+    assert rel_error(y, theirs.forward(x)) <= tol
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    dx, dx_conv = ours.backward(dy), theirs.backward(dy)
+    assert dx.dtype == dtype and rel_error(dx, dx_conv) <= tol
+    assert ours.grads.keys() == theirs.grads.keys() == ({"W", "b"} if bias else {"W"})
+    for k in ours.grads:
+        assert ours.grads[k].dtype == dtype and rel_error(ours.grads[k], theirs.grads[k]) <= tol
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kw", IM2COL_CASES)
+def test_im2col_conv2d_gradients_match_numerical(x_shape, w_shape, kw):
+    rng = np.random.default_rng(len(kw))
+    layer = Im2colConv2D(rng.standard_normal(w_shape), rng.standard_normal(w_shape[0]), **kw)
+    errors = check_layer(layer, rng.standard_normal(x_shape))
+    assert set(errors) == {"x", "W", "b"}
+    assert max(errors.values()) <= GRAD_TOL, errors
+
+
+def test_im2col_conv2d_skips_dx_when_not_needed_and_rejects_bad_input():
+    layer = Im2colConv2D.create(2, 3, 3, rng=0, dtype=np.float64)
+    layer.need_input_grad = False
+    y = layer.forward(np.ones((2, 2, 5, 5)))
+    assert layer.backward(np.ones_like(y)) is None and np.any(layer.grads["W"] != 0)
+    with pytest.raises(ValueError, match=r"x has 3 channels but W expects 2"):
+        layer.forward(np.ones((2, 3, 5, 5)))
+    with pytest.raises(TypeError, match=r"x is float32, W is float64"):
+        layer.forward(np.ones((2, 2, 5, 5), np.float32))
+
+
+def test_im2col_conv2d_drops_into_a_sequential_in_place_of_conv2d():
+    rng = np.random.default_rng(12)
+    x, labels = rng.standard_normal((4, 1, 12, 12)), np.array([0, 3, 9, 1])
+    fast_net = lenet5(input_size=12, dtype=np.float64)
+    book_net = lenet5(input_size=12, dtype=np.float64)
+    for i, layer in enumerate(book_net.layers):
+        if isinstance(layer, Conv2D):
+            book_net.layers[i] = Im2colConv2D(layer.params["W"], layer.params["b"],
+                                              layer.stride, layer.padding)
+    book_net.need_input_grad = True              # the first conv's dx path too
+    fast_net.need_input_grad = True
+    assert [type(layer).__name__ for layer in book_net.layers][:4] == [
+        "Im2colConv2D", "ReLU", "MaxPool2D", "Im2colConv2D"]
+    assert book_net.loss(x, labels) == pytest.approx(fast_net.loss(x, labels), rel=1e-12)
+    dx_book, dx_fast = book_net.backward(), fast_net.backward()
+    assert rel_error(dx_book, dx_fast) <= 1e-12
+    for k in fast_net.grads:
+        assert rel_error(book_net.grads[k], fast_net.grads[k]) <= 1e-12, k
+
+
+def test_a_stack_of_im2col_conv2d_layers_gradients_match_numerical_end_to_end():
+    rng, f64 = np.random.default_rng(13), np.float64
+    layers = [Im2colConv2D.create(1, 2, 3, padding=1, rng=1, dtype=f64), Tanh(),
+              Im2colConv2D.create(2, 3, (3, 2), stride=2, dilation=(1, 2), rng=2, dtype=f64),
+              Sigmoid(), Flatten(), Dense.create(3 * 3 * 3, 4, rng=3, dtype=f64)]
+    errors = check_model(layers, rng.standard_normal((2, 1, 7, 8)), np.array([3, 1]))
+    assert len(errors) == 6 and max(errors.values()) <= GRAD_TOL, errors
+
+
 # ------------------------------------------------------------------ the params / grads contract
 
 def test_forward_agrees_with_the_functional_ops():
     rng = np.random.default_rng(6)
     x = rng.standard_normal((2, 3, 8, 8))
     conv = _conv(rng, 3, 4, 3, 3, stride=2, padding=1)
-    np.testing.assert_array_equal(conv.forward(x),
-                                  F.conv2d(x, conv.params["W"], conv.params["b"], 2, 1))
+    np.testing.assert_allclose(conv.forward(x),          # fast tier vs reference tier
+                               F.conv2d(x, conv.params["W"], conv.params["b"], 2, 1), rtol=1e-12)
     np.testing.assert_array_equal(MaxPool2D(3, 1, 1).forward(x), F.max_pool2d(x, 3, 1, 1))
-    np.testing.assert_array_equal(AvgPool2D(2).forward(x), F.avg_pool2d(x, 2))
+    np.testing.assert_allclose(AvgPool2D(2).forward(x), F.avg_pool2d(x, 2), rtol=1e-12)
 
 
 def test_grads_have_the_keys_shapes_and_dtypes_of_params_before_and_after_backward():
@@ -264,6 +348,8 @@ def test_reprs_read_like_the_constructor_calls():
         "Conv2D(1, 6, kernel_size=5, stride=1, padding=2)")
     assert repr(Conv2D.create(3, 8, (3, 5), stride=(1, 2), dilation=2)) == (
         "Conv2D(3, 8, kernel_size=(3, 5), stride=(1, 2), padding=0, dilation=2)")
+    assert repr(Im2colConv2D.create(1, 6, 5, padding=2, bias=False)) == (
+        "Im2colConv2D(1, 6, kernel_size=5, stride=1, padding=2, bias=False)")
     assert repr(Dense.create(400, 120)) == "Dense(400, 120)"
     assert repr(MaxPool2D(2)) == "MaxPool2D(kernel_size=2, stride=2, padding=0)"
     assert repr(AvgPool2D(3, 1, 1)) == "AvgPool2D(kernel_size=3, stride=1, padding=1)"

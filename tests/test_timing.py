@@ -102,3 +102,58 @@ def test_sanitizer_replaces_tqdm_times_but_keeps_counts_and_postfix():
     assert sanitize(a) == sanitize(b)
     assert "10/10" in sanitize(a) and "loss=0.231" in sanitize(a)
     assert sanitize(a) != sanitize(a.replace("loss=0.231", "loss=0.232"))
+
+
+def _tiers_result(with_torch=True):
+    tiers = {"naive": 20.0, "reference": 0.18, "fast": 0.06, "torch": 0.05}
+    if not with_torch:
+        del tiers["torch"]
+    times = {"conv": dict(tiers), "pool": {k: v / 2 for k, v in tiers.items()}}
+    ratios = {op: {k: v / t["fast"] for k, v in t.items()} for op, t in times.items()}
+    return {"date": "2026-12-01", "ms_per_image": times, "ratio_to_fast": ratios,
+            "versions": {"numpy": "2.4.6", **({"torch": "2.13.0"} if with_torch else {})},
+            "machine": {"cpu": "Test CPU", "blas": {"architecture": "Haswell"}},
+            "naive_note": "the loops ran on 2 images"}
+
+
+def test_tier_table_shows_every_stored_tier_with_its_time_and_ratio():
+    table = timing.tier_table(_tiers_result())
+    rows = table.splitlines()
+    assert "fast" in rows[0] and "conv" in rows[0]
+    naive = next(r for r in rows if r.startswith("loops"))
+    assert "20.0 ms" in naive and "333.3x" in naive and "10.0 ms" in naive
+    fast = next(r for r in rows if r.startswith("fast tier"))
+    assert "60.0 us" in fast and fast.count("1.0x") == 2
+    assert "PyTorch" in table and "torch 2.13.0" in table
+    assert "Test CPU" in table and "Haswell" in table and "2026-12-01" in table
+
+
+def test_tier_table_leaves_out_pytorch_when_it_was_not_measured():
+    table = timing.tier_table(_tiers_result(with_torch=False))
+    assert "PyTorch" not in table and "torch" not in table
+    assert len([r for r in table.splitlines() if r.endswith("x")]) == 3
+
+
+def test_load_measured_reads_the_stored_json_and_names_a_missing_file(tmp_path):
+    import json
+    (tmp_path / "demo.json").write_text(json.dumps({"a": 1}), encoding="utf-8")
+    assert timing.load_measured("demo", folder=tmp_path) == {"a": 1}
+    with pytest.raises(FileNotFoundError, match="missing.json"):
+        timing.load_measured("missing", folder=tmp_path)
+
+
+def test_the_stored_conv_tiers_measurement_makes_a_table():
+    result = timing.load_measured("conv_tiers")
+    table = timing.tier_table(result)
+    for tier in ("naive", "reference", "fast"):
+        assert tier in result["ms_per_image"]["conv"]
+    assert "im2col (cnn_course.functional)" in table
+
+
+def test_the_stored_conv_tiers_back_what_chapter_5_says_of_them():
+    """Chapter 5.8: the big step is loops -> one matrix product; the fast tier is a further,
+    smaller step. The stored measurement must say so, for the convolution and the pooling."""
+    times = timing.load_measured("conv_tiers")["ms_per_image"]
+    for op in ("conv", "pool"):
+        t = times[op]
+        assert t["naive"] / t["reference"] > t["reference"] / t["fast"] > 1, (op, t)

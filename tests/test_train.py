@@ -51,9 +51,10 @@ def test_iterate_minibatches_keeps_images_with_their_labels():
         assert xb[:, 0, 0, 0].tolist() == yb.tolist()
 
 
-@pytest.mark.parametrize("size", [0, -1, 2.0, True])
-def test_bad_batch_size_is_rejected(size):
-    with pytest.raises(ValueError, match="batch_size"):
+@pytest.mark.parametrize("size, exc", [(0, ValueError), (-1, ValueError), (2.0, TypeError),
+                                       (True, TypeError)])
+def test_bad_batch_size_is_rejected(size, exc):
+    with pytest.raises(exc, match="batch_size"):
         list(batches(10, size))
 
 

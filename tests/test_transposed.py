@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from cnn_course import functional as F
-from cnn_course.topics.transposed import conv2d_input_grad, conv_transpose2d, conv_transpose2d_output_size
+from cnn_course.topics.transposed import (conv2d_input_grad, conv_transpose2d,
+                                          conv_transpose2d_output_size)
 
 
 def _scatter_loops(x, W, stride, padding):
@@ -68,6 +69,14 @@ def test_output_size_upsamples_by_the_stride(H, k, stride, padding, expected):
     assert conv_transpose2d_output_size(H, k, stride, padding) == expected
     # and conv2d with the same settings maps that size back to H
     assert F.conv_output_size(expected, k, padding, stride) == H
+
+
+def test_output_size_takes_pairs_and_inverts_conv_output_size_per_axis():
+    got = conv_transpose2d_output_size((4, 5), (3, 2), stride=(2, 3), padding=(1, 0))
+    assert got == (7, 14)
+    assert F.conv_output_size(got, (3, 2), (1, 0), (2, 3)) == (4, 5)
+    x, W = np.ones((1, 1, 4, 5)), np.ones((1, 1, 3, 2))
+    assert conv_transpose2d(x, W, (2, 3), (1, 0)).shape[2:] == got
 
 
 def test_ones_kernel_with_stride_equal_to_kernel_is_nearest_neighbour_upsampling():

@@ -1,5 +1,8 @@
-"""Chapter 3 figures and explorers: they render, every control changes the picture, and the
-numbers they show agree with an independent calculation (the engine's conv2d)."""
+"""Chapter 3 figures and explorers: the numbers they show agree with an independent
+calculation (the engine's conv2d).
+
+That they render and every control changes the picture: tests/test_widgets_contract.py.
+"""
 
 import re
 
@@ -11,34 +14,12 @@ from cnn_course import functional as F
 from cnn_course.topics.images import rgb_shapes
 from cnn_course.widgets.ch03_channels import (block_explorer, channel_explorer,
                                               demo_filter_bank, plot_channels)
-from cnn_course.widgets.core import MAX_FRAMES
 
 matplotlib.use("Agg")
 
 
-@pytest.fixture(scope="module")
-def explorer():
-    return channel_explorer(rgb_shapes())
-
-
-def _frames(fig):
-    n = 1
-    for c in fig.controls.values():
-        n *= len(c.static_values)
-    return n
-
-
-def test_channel_explorer_fits_the_frame_budget_and_has_a_checkbox_per_channel(explorer):
-    assert set(explorer.controls) == {"out", "use_r", "use_g", "use_b"}
-    assert _frames(explorer) == 3 * 2 ** 3 <= MAX_FRAMES
-
-
-def test_every_channel_explorer_control_changes_the_picture(explorer):
-    base, _ = explorer.render()
-    for change in ({"out": 1}, {"out": 2}, {"use_r": False}, {"use_g": False},
-                   {"use_b": False}):
-        png, _ = explorer.render(**change)
-        assert png != base, change
+def test_channel_explorer_has_an_output_menu_and_a_checkbox_per_channel():
+    assert set(channel_explorer(rgb_shapes()).controls) == {"out", "use_r", "use_g", "use_b"}
 
 
 def test_channel_explorer_output_is_conv2d_of_the_image_with_the_bank():
@@ -105,24 +86,14 @@ def test_channel_explorer_rejects_inconsistent_shapes(kwargs):
         channel_explorer(**kwargs)
 
 
-def test_block_explorer_renders_every_frame_and_each_control_changes_it():
+def test_block_explorer_captions_the_shapes():
     fig = block_explorer()
-    assert _frames(fig) <= MAX_FRAMES
-    base, caption = fig.render()
+    _, caption = fig.render()
     assert "2 filters -> 2 output channels" in caption
-    for change in ({"C": 1}, {"FN": 4}, {"N": 2}):
-        png, _ = fig.render(**change)
-        assert png != base, change
     _, caption = fig.render(C=4, FN=3, N=2)
     assert "(2, 4, 7, 7)" in caption and "(2, 3, 5, 5)" in caption
 
 
-def test_plot_channels_draws_the_image_and_three_channels():
-    import matplotlib.pyplot as plt
-
-    fig = plot_channels(rgb_shapes())
-    assert len(fig.axes) == 4
-    np.testing.assert_array_equal(fig.axes[2].images[0].get_array(), rgb_shapes()[1])
-    plt.close(fig)
+def test_plot_channels_rejects_an_image_that_is_not_rgb():
     with pytest.raises(ValueError):
         plot_channels(np.zeros((2, 5, 5)))

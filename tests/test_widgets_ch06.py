@@ -1,4 +1,8 @@
-"""Chapter 6 explorers and figures render, and their controls change the picture."""
+"""Chapter 6 explorers: captions and the stages they show.
+
+That they render and every control changes the picture, and the static figures: see
+tests/test_widgets_contract.py.
+"""
 
 import matplotlib
 import numpy as np
@@ -18,38 +22,32 @@ def _digits():
     return x, [1, 7]
 
 
-def test_lenet_inspector_renders_and_every_control_changes_the_frame():
+def test_lenet_inspector_captions_the_label_and_the_prediction():
+    from cnn_course.topics.inspect_model import predict_proba, transform_digit
+
     x, labels = _digits()
-    fig = w.lenet_inspector(lenet5("modern", seed=0), x, labels)
-    base, caption = fig.render()
-    assert "label 1" in caption and "predicted" in caption
-    for change in ({"digit": 1}, {"shift": 3}, {"angle": 30}):
-        assert fig.render(**change)[0] != base, change
-    assert len(list(fig.frames())) <= 160
+    model = lenet5("modern", seed=0)
+    fig = w.lenet_inspector(model, x, labels)
+    _, caption = fig.render(digit=1, shift=3, angle=30)
+    moved = transform_digit(x[1, 0], shift=(0, 3), angle=30)
+    probs = predict_proba(model, moved[None, None])[0]
+    assert caption.startswith("label 7, shifted +3 px, rotated +30 deg: predicted "
+                              f"{probs.argmax()} with probability {probs.max():.2f}")
 
 
-def test_training_curve_viewer_switches_run_and_metric():
+def test_lenet_stages_are_the_activations_after_convs_and_the_pools():
+    assert w.lenet_stages(lenet5("modern")) == [
+        (1, "conv1 + ReLU"), (2, "pool1: MaxPool2D 2x2"),
+        (4, "conv2 + ReLU"), (5, "pool2: MaxPool2D 2x2")]
+    assert [i for i, _ in w.lenet_stages(lenet5("classic"))] == [1, 2, 4, 5]
+
+
+def test_training_curve_viewer_captions_the_last_value_of_the_run():
     a = History([1.0, 0.5], [0.5, 0.8], [0.6, 0.9], [1.0, 1.0])
     b = History([2.0, 2.0], [0.1, 0.1], [0.1, 0.1], [1.0, 1.0])
     fig = w.training_curve_viewer({"a": a, "b": b})
-    base, caption = fig.render()
-    assert "a" in caption
-    assert fig.render(run="b")[0] != base
-    acc, cap = fig.render(metric="accuracy")
-    assert acc != base and "0.9000" in cap
-
-
-def test_static_figures_render():
-    import matplotlib.pyplot as plt
-    model = lenet5("modern", seed=0)
-    x, labels = _digits()
-    for fig in (w.plot_filters([model[0].params["W"]], ["w"]),
-                w.plot_stage_maps(model, x[0]),
-                w.plot_confusion(np.eye(10, dtype=int) * 5),
-                w.plot_misclassified(x[:, 0], labels, [2, 3], [0.5, 0.6]),
-                w.plot_curves({"a": History([1.0], [0.5], [0.5], [1.0])})):
-        assert fig.axes
-        plt.close(fig)
+    assert fig.render()[1] == "a: last training loss 0.5000"
+    assert fig.render(run="b", metric="accuracy")[1] == "b: last test accuracy 0.1000"
 
 
 def test_mosaic_scales_each_channel_and_leaves_gaps():

@@ -11,6 +11,9 @@ from cnn_course.exercises import ch01_solutions as solutions
 from cnn_course.exercises.core import Fail, call, exercise, expect_array, expect_value, fail
 from cnn_course.topics.kernels import apply_kernel, edge_image
 
+__all__ = ["check_corr2d", "check_convolve2d_true", "check_valid_output_size", "SELECTIVITY",
+           "check_diagonal_kernel", "check_param_counts"]
+
 _OUTPUT_SIZE = "A valid output is (H - FH + 1) x (W - FW + 1)."
 
 

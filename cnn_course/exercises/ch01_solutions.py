@@ -8,6 +8,10 @@ import numpy as np
 
 from cnn_course.exercises.core import Mistake
 
+__all__ = ["corr2d", "convolve2d_true", "valid_output_size", "ANTI_DIAGONAL_KERNEL",
+           "PARAM_COUNTS", "CORR2D_MISTAKES", "CONVOLVE_MISTAKES", "OUTPUT_SIZE_MISTAKES",
+           "DIAGONAL_KERNEL_MISTAKES", "PARAM_COUNT_MISTAKES"]
+
 
 def corr2d(X, K):
     """Valid 2-D cross-correlation of X (H, W) with a kernel K (FH, FW); returns (OH, OW)."""

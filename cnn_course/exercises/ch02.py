@@ -9,6 +9,9 @@ import numpy as np
 from cnn_course.exercises import ch02_solutions as sol
 from cnn_course.exercises.core import call, exercise, expect_array, expect_value, fail
 
+__all__ = ["OUTPUT_SIZE_CASES", "check_output_size", "check_same_padding", "STACK_NAMES",
+           "check_stack_shapes", "PAD_CASES", "check_pad_asymmetric", "check_receptive_field"]
+
 
 def _is_int(v):
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)

@@ -11,6 +11,10 @@ import numpy as np
 
 from cnn_course.exercises.core import Mistake
 
+__all__ = ["conv_output_size", "SAME_PADDING", "STACK_SHAPES", "RECEPTIVE_FIELDS",
+           "pad_asymmetric", "CONV_OUTPUT_SIZE_MISTAKES", "SAME_PADDING_MISTAKES", "STACK",
+           "STACK_SHAPES_MISTAKES", "RECEPTIVE_FIELDS_MISTAKES", "PAD_ASYMMETRIC_MISTAKES"]
+
 
 # --- reference solutions ---------------------------------------------------------------
 

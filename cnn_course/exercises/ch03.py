@@ -15,6 +15,9 @@ from cnn_course import functional as F
 from cnn_course.exercises import ch03_solutions as sol
 from cnn_course.exercises.core import Fail, call, exercise, expect_array, expect_value, fail
 
+__all__ = ["check_corr2d_multi_in", "check_corr2d_multi_in_out", "check_conv1x1", "COST_CASES",
+           "check_conv_cost", "check_add_bias"]
+
 
 def _ints(rng, shape):
     """Small random integers as float64 (exact sums, readable failures)."""

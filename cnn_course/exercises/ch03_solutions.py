@@ -11,6 +11,10 @@ import numpy as np
 from cnn_course import functional as F
 from cnn_course.exercises.core import Mistake
 
+__all__ = ["corr2d_multi_in", "corr2d_multi_in_out", "conv1x1", "conv_layer_cost", "add_bias",
+           "CORR2D_MULTI_IN_MISTAKES", "CORR2D_MULTI_IN_OUT_MISTAKES", "CONV1X1_MISTAKES",
+           "CONV_COST_MISTAKES", "ADD_BIAS_MISTAKES"]
+
 
 # --- reference solutions ---------------------------------------------------------------
 

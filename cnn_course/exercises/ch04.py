@@ -14,6 +14,9 @@ from cnn_course import functional as F
 from cnn_course.exercises import ch04_solutions as sol
 from cnn_course.exercises.core import Fail, call, exercise, expect_array, fail
 
+__all__ = ["check_max_pool_loops", "check_avg_pool_conv", "check_max_pool_backward",
+           "check_pool_shapes"]
+
 _SIZE_HINT = "Output size: OH = floor((H - pool_size) / stride) + 1 (and OW likewise)."
 
 

@@ -9,6 +9,10 @@ import numpy as np
 from cnn_course import functional as F
 from cnn_course.exercises.core import Mistake
 
+__all__ = ["max_pool2d_loops", "avg_pool_via_conv", "max_pool2d_backward_loops", "POOL_SHAPES",
+           "MAX_POOL_MISTAKES", "AVG_CONV_MISTAKES", "MAX_BACKWARD_MISTAKES",
+           "POOL_SHAPES_MISTAKES"]
+
 
 def max_pool2d_loops(x, pool_size, stride):
     """Max pooling of x, shape (C, H, W) or (H, W), with square windows of side pool_size."""

@@ -13,6 +13,9 @@ from cnn_course.gradcheck import numerical_gradient, rel_error
 from cnn_course.exercises import ch05_solutions as sol
 from cnn_course.exercises.core import Fail, call, exercise, expect_array
 
+__all__ = ["check_im2col", "check_conv_forward", "check_conv1d_input_grad",
+           "check_conv1d_filter_grad", "check_max_pool_backward"]
+
 
 def _numeric(loss, a):
     """Central-difference gradient of the scalar loss(a) at a (float64, a is not kept)."""

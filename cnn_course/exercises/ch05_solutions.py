@@ -10,6 +10,10 @@ import numpy as np
 from cnn_course.exercises.core import Mistake
 from cnn_course.functional import im2col as im2col_fast
 
+__all__ = ["im2col", "conv_forward", "conv1d_input_grad", "conv1d_filter_grad",
+           "max_pool_backward", "IM2COL_MISTAKES", "CONV_FORWARD_MISTAKES", "INPUT_GRAD_MISTAKES",
+           "FILTER_GRAD_MISTAKES", "MAX_POOL_BACKWARD_MISTAKES"]
+
 
 def im2col(x, FH, FW, stride=1, pad=0):
     """Unfold every FH x FW window of x (N, C, H, W) into a row: (N*OH*OW, C*FH*FW)."""

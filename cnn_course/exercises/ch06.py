@@ -14,6 +14,8 @@ from cnn_course.topics.invariance import shift_image
 from cnn_course.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from cnn_course.models import Sequential, count_params, summary
 
+__all__ = ["check_lenet_shapes", "check_build_lenet", "check_train_step", "check_augment_shift"]
+
 
 # -- ch6-lenet-shapes --------------------------------------------------------------------------
 

@@ -9,6 +9,9 @@ import numpy as np
 from cnn_course.exercises.core import Mistake
 from cnn_course.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sigmoid
 
+__all__ = ["LENET_SHAPES", "build_lenet_modern", "train_epoch", "augment_shift",
+           "LENET_SHAPES_MISTAKES", "BUILD_MISTAKES", "TRAIN_MISTAKES", "AUGMENT_MISTAKES"]
+
 #: LeNet-5 (classic) on a 28x28 MNIST digit: (shape after conv1 as (C, H, W), shape after the
 #: second pooling layer, length of the flattened vector, total parameters with biases)
 LENET_SHAPES = ((6, 28, 28), (16, 5, 5), 400, 61706)

@@ -29,6 +29,9 @@ import textwrap
 
 import numpy as np
 
+__all__ = ["REGISTRY", "Fail", "NotAttempted", "Mistake", "Feedback", "Exercise", "exercise",
+           "call", "expect_array", "expect_value", "fail", "get", "check", "hint", "solution"]
+
 #: Every registered exercise, by id.
 REGISTRY = {}
 

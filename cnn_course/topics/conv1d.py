@@ -22,7 +22,10 @@ The loops are the lesson; ``np.correlate`` gives the same numbers and the tests 
 
 import numpy as np
 
-from cnn_course._validation import as_int, check_float_array, check_same_dtype
+from cnn_course._validation import as_int, check_float_array, check_same_dtype, check_shape
+
+__all__ = ["pad1d", "conv1d", "conv1d_input_grad", "conv1d_filter_grad", "conv1d_batch",
+           "conv1d_batch_input_grad", "conv1d_batch_filter_grad", "nudge_sum"]
 
 
 def pad1d(x, pad):
@@ -55,9 +58,7 @@ def _check(x, w, pad, where, x_ndim=1):
 
 def _check_dy(dy, shape, where):
     check_float_array(dy, "dy", len(shape), where=where)
-    if dy.shape != tuple(shape):
-        raise ValueError(f"{where}: dy has shape {dy.shape} but the output has shape "
-                         f"{tuple(shape)}")
+    check_shape(dy, shape, "dy", where=where)
 
 
 def conv1d(x, w, pad=0):

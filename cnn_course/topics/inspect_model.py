@@ -1,6 +1,7 @@
 """Looking inside a trained network: feature maps, errors, transformed digits, comparisons.
 
 - ``feature_maps(model, x)``: every layer's output for a batch, with the layer's name
+  (``models.layer_name``)
 - ``confusion_matrix(labels, predictions, num_classes)``: counts of (true class, predicted class)
 - ``misclassified(model, x, labels)``: the images a model gets wrong, with what it said
 - ``predict_proba(model, x)``: softmax probabilities of each class
@@ -18,25 +19,12 @@ import time
 import numpy as np
 
 from cnn_course import functional as F
-from cnn_course.models import build_model
+from cnn_course.models import build_model, layer_name
 from cnn_course.optim import Adam
 from cnn_course.train import fit, predict
 
 __all__ = ["feature_maps", "confusion_matrix", "misclassified", "predict_proba",
-           "transform_digit", "edge_responses", "compare_models", "layer_name"]
-
-
-def layer_name(i, layer):
-    """A short readable name for layer i: "0 Conv2D 1->6 5x5", "1 ReLU", "6 Flatten"."""
-    kind = type(layer).__name__
-    W = getattr(layer, "params", {}).get("W") if getattr(layer, "params", None) else None
-    if kind == "Conv2D" and W is not None:
-        return f"{i} {kind} {W.shape[1]}->{W.shape[0]} {W.shape[2]}x{W.shape[3]}"
-    if kind == "Dense" and W is not None:
-        return f"{i} {kind} {W.shape[0]}->{W.shape[1]}"
-    if kind in ("MaxPool2D", "AvgPool2D"):
-        return f"{i} {kind} {layer.kernel_size[0]}x{layer.kernel_size[1]}"
-    return f"{i} {kind}"
+           "transform_digit", "edge_responses", "compare_models"]
 
 
 def feature_maps(model, x):
@@ -46,7 +34,8 @@ def feature_maps(model, x):
     - model: a Sequential
     - x: array of shape (N, C, H, W) in the model's dtype (one image: (1, C, H, W))
 
-    Returns a list of (name, output) pairs, one per layer, in order; the outputs are
+    Returns a list of (name, output) pairs, one per layer, in order (names as in
+    ``model.summary``: "0: Conv2D 1->6 5x5 padding 2", "1: ReLU", ...); the outputs are
     C-contiguous copies, of shape (N, C', H', W') for conv/pool layers and (N, D) after Flatten.
     """
     x = np.asarray(x)
@@ -55,7 +44,7 @@ def feature_maps(model, x):
     out = []
     for i, layer in enumerate(model.layers):
         x = layer.forward(x)
-        out.append((layer_name(i, layer), np.ascontiguousarray(x)))
+        out.append((f"{i}: {layer_name(layer)}", np.ascontiguousarray(x)))
     return out
 
 

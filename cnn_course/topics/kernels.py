@@ -14,7 +14,10 @@ OH = H - FH + 1, OW = W - FW + 1 the size of a valid output; N a number of image
 
 import numpy as np
 
+from cnn_course import functional as F
 from cnn_course._validation import as_int
+
+__all__ = ["KERNEL_NAMES", "get_kernel", "rotate45", "apply_kernel", "edge_image", "learn_kernel"]
 
 _PRESETS = {
     "identity": [[0, 0, 0],
@@ -81,11 +84,6 @@ def rotate45(kernel, steps=1):
     return out
 
 
-def _windows(x, kernel_shape):
-    """All (FH, FW) windows of x (..., H, W) as a view of shape (..., OH, OW, FH, FW)."""
-    return np.lib.stride_tricks.sliding_window_view(x, kernel_shape, axis=(-2, -1))
-
-
 def _as_float(x, name):
     x = np.asarray(x)
     if not (np.issubdtype(x.dtype, np.number) and not np.issubdtype(x.dtype, np.complexfloating)):
@@ -106,7 +104,8 @@ def apply_kernel(image, kernel, bias=0.0):
     - bias: a number added to every output
 
     Returns Y of shape (OH, OW) (or (N, OH, OW)), OH = H - FH + 1, OW = W - FW + 1, with the
-    image's dtype if it is float32/float64 (else float64).
+    image's dtype if it is float32/float64 (else float64). Computed by ``functional.conv2d``
+    on a batch of one-channel images with one filter.
     """
     image = _as_float(image, "image")
     kernel = _as_float(kernel, "kernel")
@@ -118,9 +117,10 @@ def apply_kernel(image, kernel, bias=0.0):
     if FH > H or FW > W:
         raise ValueError(f"apply_kernel: the kernel ({FH}x{FW}) is larger than the image "
                          f"({H}x{W}); image.shape={image.shape}, kernel.shape={kernel.shape}")
-    out = np.einsum("...ijab,ab->...ij", _windows(image, kernel.shape),
-                    kernel.astype(image.dtype, copy=False))
-    return out + image.dtype.type(bias)
+    x = image.reshape(-1, 1, H, W)                             # (N, 1, H, W)
+    K = kernel.astype(image.dtype, copy=False)[None, None]     # (1, 1, FH, FW)
+    Y = F.conv2d(x, K, np.full(1, bias, dtype=image.dtype))    # (N, 1, OH, OW)
+    return Y.reshape(*image.shape[:-2], H - FH + 1, W - FW + 1)
 
 
 def edge_image(kind, size=8, dtype=np.float64):
@@ -155,7 +155,8 @@ def learn_kernel(X, Y, kernel_size, lr=0.1, steps=200, seed=0):
     The model is ``Y_hat = apply_kernel(X, K)`` (no bias); the loss is the mean squared error
     ``L = mean((Y_hat - Y) ** 2)`` over all outputs. Its gradient is itself a cross-correlation,
     of the inputs with the error: ``dL/dK[a, b] = 2/M * sum_{n,i,j} E[n, i, j] X[n, i + a, j + b]``
-    with ``E = Y_hat - Y`` and M the number of outputs.
+    with ``E = Y_hat - Y`` and M the number of outputs: the filter gradient dW that
+    ``functional.conv2d_backward`` computes for upstream gradient E.
 
     Inputs:
     - X: inputs, shape (H, W) or (N, H, W)
@@ -184,13 +185,14 @@ def learn_kernel(X, Y, kernel_size, lr=0.1, steps=200, seed=0):
     steps = as_int(steps, "steps", minimum=1)
     lr = X.dtype.type(lr)
 
-    windows = _windows(X, (FH, FW))                      # (N, OH, OW, FH, FW)
     rng = np.random.default_rng(seed)
     kernel = rng.normal(0.0, 0.1, size=(FH, FW)).astype(X.dtype)
+    x, K = X[:, None], kernel[None, None]        # N one-channel images, one filter (a view)
     losses = np.empty(steps, dtype=X.dtype)
     for t in range(steps):
-        error = np.einsum("nijab,ab->nij", windows, kernel) - Y
+        Y_hat, col = F.conv2d_forward(x, K)                      # (N, 1, OH, OW)
+        error = Y_hat[:, 0] - Y
         losses[t] = np.mean(error ** 2)
-        grad = np.einsum("nijab,nij->ab", windows, error) * (2 / error.size)
-        kernel -= lr * grad
+        dK = F.conv2d_backward(error[:, None], x, K, need_dx=False, cols=col)[1]
+        K -= lr * dK * (2 / error.size)
     return kernel, losses

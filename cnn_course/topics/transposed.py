@@ -17,10 +17,10 @@ The adjoint relation ``<conv2d(x, W), y> == <x, conv_transpose2d(y, W)>`` is wha
 the transpose; the tests check it numerically.
 """
 
-import numpy as np
-
 from cnn_course import functional as F
 from cnn_course._validation import as_pair, check_float_array, check_same_dtype
+
+__all__ = ["conv2d_input_grad", "conv_transpose2d", "conv_transpose2d_output_size"]
 
 
 def _check_input_grad_args(dy, W, x_shape):
@@ -80,16 +80,25 @@ def conv_transpose2d(x, W, stride=1, padding=0):
     if x.shape[1] != FN:
         raise ValueError(f"conv_transpose2d: x has {x.shape[1]} channels but W expects {FN} "
                          f"(x.shape={x.shape}, W.shape={W.shape})")
-    (sh, sw), (ph, pw) = as_pair(stride, "stride", minimum=1), as_pair(padding, "padding",
-                                                                       minimum=0)
+    stride = as_pair(stride, "stride", minimum=1)
+    padding = as_pair(padding, "padding", minimum=0)
     N, _, H, W_in = x.shape
-    OH, OW = (H - 1) * sh - 2 * ph + FH, (W_in - 1) * sw - 2 * pw + FW
+    OH, OW = conv_transpose2d_output_size((H, W_in), (FH, FW), stride, padding)
     if OH < 1 or OW < 1:
         raise ValueError(f"conv_transpose2d: padding={padding} is too large: the output would "
                          f"be {OH}x{OW} (x.shape={x.shape}, W.shape={W.shape}, stride={stride})")
-    return conv2d_input_grad(x, W, (N, C, OH, OW), (sh, sw), (ph, pw))
+    return conv2d_input_grad(x, W, (N, C, OH, OW), stride, padding)
 
 
 def conv_transpose2d_output_size(n, k, stride=1, padding=0):
-    """Output length of a transposed convolution along one axis: (n - 1)*stride - 2*padding + k."""
-    return (n - 1) * stride - 2 * padding + k
+    """Output size of a transposed convolution: ``(n - 1)*stride - 2*padding + k``.
+
+    The smallest input size that ``functional.conv_output_size(., k, padding, stride)`` maps
+    back to n. Each argument is an int or an (h, w) pair; if any is a pair, an (OH, OW) pair
+    is returned. The result may be < 1 when the padding is too large (the caller says so).
+    """
+    args = [as_pair(n, "n", minimum=1), as_pair(k, "k", minimum=1),
+            as_pair(stride, "stride", minimum=1), as_pair(padding, "padding", minimum=0)]
+    out = tuple((n_ - 1) * s - 2 * p + k_ for n_, k_, s, p in zip(*args))
+    pair_given = any(isinstance(a, (tuple, list)) for a in (n, k, stride, padding))
+    return out if pair_given else out[0]

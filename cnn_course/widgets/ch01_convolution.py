@@ -8,56 +8,36 @@ Explorers (one notebook cell each; live in Jupyter, precomputed in the book):
   a digit, and see its feature map.
 
 Static figures (return a matplotlib Figure; end the notebook cell with ``plt.show()``):
-``plot_images``, ``plot_feature_maps``.
+``plot_images`` (from ``widgets.draw``), ``plot_feature_maps``.
 """
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
 from cnn_course.topics import kernels
 from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
+from cnn_course.widgets.draw import DIVERGING, number_grid, number_text, panel_off, plot_images
 
-_DIVERGING = "RdBu_r"          # red positive, blue negative, white zero
-
-
-def _fmt(v):
-    """A number as short text: integers without a decimal point, never "-0"."""
-    v = float(v) + 0.0
-    return f"{v:.0f}" if v == round(v) and abs(v) < 1e6 else f"{v:.2g}"
+__all__ = ["sliding_window_explorer", "kernel_explorer", "plot_images", "plot_feature_maps"]
 
 
 def _term(v):
     """A factor inside a sum, with negatives in parentheses."""
-    text = _fmt(v)
+    text = number_text(v)
     return f"({text})" if v < 0 else text
 
 
-def _cell_texts(ax, values, fontsize):
-    """Write every value of a 2-D array in its cell; return the Text artists (rows, cols)."""
-    texts = np.empty(values.shape, dtype=object)
-    for (r, c), v in np.ndenumerate(values):
-        texts[r, c] = ax.text(c, r, _fmt(v), ha="center", va="center", fontsize=fontsize)
-    return texts
+def _grid_panel(ax, values, title, fontsize=10, **options):
+    """A numbered grid filling ``ax``, no ticks, a title above; returns the CellGrid."""
+    grid = number_grid(ax, values, fontsize=fontsize, **options)
+    panel_off(ax)
+    ax.set_title(title, fontsize=10, y=1.0)  # drawn once (frozen); a fixed y skips a layout step
+    return grid
 
 
-def _grid_axes(ax, shape, title):
-    """An image panel with thin cell borders and no ticks; returns the border lines."""
-    rows, cols = shape
-    segments = [[(-0.5, r - 0.5), (cols - 0.5, r - 0.5)] for r in range(rows + 1)]
-    segments += [[(c - 0.5, -0.5), (c - 0.5, rows - 0.5)] for c in range(cols + 1)]
-    lines = ax.add_collection(LineCollection(segments, colors="0.6", linewidths=0.6,
-                                             clip_on=False))
-    ax.set_xlim(-0.5, cols - 0.5)
-    ax.set_ylim(rows - 0.5, -0.5)
-    ax.set_axis_off()          # ticks are the slow part of a redraw
-    ax.set_title(title, fontsize=10, y=1.0)  # a fixed y skips a slow layout step
-    return lines
-
-
-class SlidingWindowScene(Scene):
+class _SlidingWindowScene(Scene):
     """Input with the current window, kernel, products, and the output filled so far."""
 
     def __init__(self, X, K, bias=0.0):
@@ -74,31 +54,25 @@ class SlidingWindowScene(Scene):
         dynamic = []           # redrawn each frame; everything else is drawn once
 
         span = max(np.abs(X).max(), 1.0)
-        ax_x.imshow(X, cmap="Greys", vmin=-span, vmax=3 * span)
-        _grid_axes(ax_x, X.shape, "input X")
-        _cell_texts(ax_x, X, 10)
+        _grid_panel(ax_x, X, "input X", cmap="Greys", vmin=-span, vmax=3 * span)
         self.window = Rectangle((-0.5, -0.5), self.FW, self.FH, fill=False, edgecolor="C1",
                                 linewidth=3)
         dynamic.append(ax_x.add_patch(self.window))
 
         kspan = max(np.abs(K).max(), 1e-12) * 2.5
-        ax_k.imshow(K, cmap=_DIVERGING, vmin=-kspan, vmax=kspan)
-        _grid_axes(ax_k, K.shape, "kernel K")
-        _cell_texts(ax_k, K, 10)
+        _grid_panel(ax_k, K, "kernel K", cmap=DIVERGING, vmin=-kspan, vmax=kspan)
 
         products = X[:self.FH, :self.FW] * K
         pspan = max(np.abs(X).max() * np.abs(K).max(), 1e-12) * 2.5
-        self.products_image = ax_p.imshow(products, cmap=_DIVERGING, vmin=-pspan, vmax=pspan)
-        dynamic += [self.products_image, _grid_axes(ax_p, K.shape, "window * K")]
-        self.product_texts = _cell_texts(ax_p, products, 10)
-        dynamic += list(self.product_texts.flat)
+        self.products = _grid_panel(ax_p, products, "window * K", cmap=DIVERGING,
+                                    vmin=-pspan, vmax=pspan)
+        dynamic += self.products.artists
 
         # The whole output is drawn once; a white cover hides the cells not computed yet.
         yspan = max(np.abs(Y).max(), 1e-12) * 2.5
-        ax_y.imshow(Y, cmap=_DIVERGING, vmin=-yspan, vmax=yspan)
-        _cell_texts(ax_y, Y, 10)
+        output = _grid_panel(ax_y, Y, "output Y", cmap=DIVERGING, vmin=-yspan, vmax=yspan)
         self.cover = ax_y.imshow(np.ones(Y.shape + (4,)), zorder=2)
-        lines = _grid_axes(ax_y, Y.shape, "output Y")
+        lines = output.lines
         lines.set_zorder(3)
         self.current = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="C1", linewidth=3,
                                  zorder=4)
@@ -113,16 +87,14 @@ class SlidingWindowScene(Scene):
         window = self.X[i:i + self.FH, j:j + self.FW]
         products = window * self.K
         self.window.set_xy((j - 0.5, i - 0.5))
-        self.products_image.set_data(products)
-        for (r, c), v in np.ndenumerate(products):
-            self.product_texts[r, c].set_text(_fmt(v))
+        self.products.set_values(products)
         cover = np.ones(self.Y.shape + (4,))
         cover.reshape(-1, 4)[:position + 1, 3] = 0.0      # computed cells become see-through
         self.cover.set_data(cover)
         self.current.set_xy((j - 0.5, i - 0.5))
         terms = " + ".join(f"{_term(x)}×{_term(k)}" for x, k in zip(window.flat, self.K.flat))
         bias = f" + {_term(self.bias)}" if self.bias else ""
-        return f"Y[{i}, {j}] = {terms}{bias} = {_fmt(self.Y[i, j])}"
+        return f"Y[{i}, {j}] = {terms}{bias} = {number_text(self.Y[i, j])}"
 
 
 def sliding_window_explorer(X, K, bias=0.0):
@@ -136,7 +108,7 @@ def sliding_window_explorer(X, K, bias=0.0):
     Returns an InteractiveFigure with one slider over the OH * OW output positions (row by
     row); the static book holds every position.
     """
-    scene = SlidingWindowScene(X, K, bias)
+    scene = _SlidingWindowScene(X, K, bias)
     OH, OW = scene.Y.shape
     positions = list(range(OH * OW))
     labels = [f"Y[{p // OW}, {p % OW}]" for p in positions]
@@ -146,7 +118,7 @@ def sliding_window_explorer(X, K, bias=0.0):
         figsize=(8.4, 2.5))
 
 
-class KernelScene(Scene):
+class _KernelScene(Scene):
     """A digit, a (turned) hand-made kernel, and the feature map it makes."""
 
     def __init__(self, images):
@@ -157,17 +129,15 @@ class KernelScene(Scene):
         ax_x, ax_k, ax_y = axes
         self.digit = ax_x.imshow(self.images[0], cmap="gray_r", vmin=0, vmax=1)
         ax_x.set_title("input digit", fontsize=10, y=1.0)
-        self.kernel_image = ax_k.imshow(np.zeros((3, 3)), cmap=_DIVERGING, vmin=-1, vmax=1)
-        kernel_lines = _grid_axes(ax_k, (3, 3), "kernel")
-        self.kernel_texts = _cell_texts(ax_k, np.zeros((3, 3)), 11)
+        self.kernel = _grid_panel(ax_k, np.zeros((3, 3)), "kernel", fontsize=11,
+                                  cmap=DIVERGING, vmin=-1, vmax=1)
         H, W = self.images[0].shape
-        self.feature = ax_y.imshow(np.zeros((H - 2, W - 2)), cmap=_DIVERGING, vmin=-1, vmax=1)
+        self.feature = ax_y.imshow(np.zeros((H - 2, W - 2)), cmap=DIVERGING, vmin=-1, vmax=1)
         ax_y.set_title("feature map (red +, blue -)", fontsize=10, y=1.0)
         for ax in (ax_x, ax_y):
-            ax.set_axis_off()
+            panel_off(ax)
         fig.subplots_adjust(left=0.01, right=0.99, top=0.88, bottom=0.02, wspace=0.08)
-        freeze_background(fig, [self.digit, self.kernel_image, kernel_lines, self.feature,
-                                *self.kernel_texts.flat])          # the titles stay
+        freeze_background(fig, [self.digit, *self.kernel.artists, self.feature])  # titles stay
 
     def update(self, kernel, turn, digit):
         K = kernels.rotate45(kernels.get_kernel(kernel), turn)
@@ -175,15 +145,13 @@ class KernelScene(Scene):
         Y = kernels.apply_kernel(image, K)
         self.digit.set_data(image)
         kspan = np.abs(K).max() * 2
-        self.kernel_image.set_data(K)
-        self.kernel_image.set_clim(-kspan, kspan)
-        for (r, c), v in np.ndenumerate(K):
-            self.kernel_texts[r, c].set_text(_fmt(v))
+        self.kernel.set_values(K)
+        self.kernel.image.set_clim(-kspan, kspan)
         span = max(np.abs(Y).max(), 1e-12)
         self.feature.set_data(Y)
         self.feature.set_clim(-span, span)
         turned = f" turned {45 * turn} degrees" if turn % 8 else ""
-        return (f"{kernel}{turned}: weights sum to {_fmt(K.sum())}; "
+        return (f"{kernel}{turned}: weights sum to {number_text(K.sum())}; "
                 f"feature map from {Y.min():.2f} to {Y.max():.2f}")
 
 
@@ -217,28 +185,9 @@ def kernel_explorer(images, labels=None, static_digits=1):
         "digit": Dropdown(digits, description="digit",
                           static_values=list(range(min(static_digits, len(images))))),
     }
-    return InteractiveFigure(KernelScene(images), controls,
+    return InteractiveFigure(_KernelScene(images), controls,
                              title="a hand-made 3x3 kernel applied to a digit",
                              figsize=(7.0, 2.6))
-
-
-def plot_images(images, titles, *, cmap="gray_r", figsize=None, symmetric=False):
-    """Show images side by side, axes off; return the Figure.
-
-    With symmetric=True each image uses a diverging map centred on 0 (red +, blue -).
-    """
-    n = len(images)
-    fig, axes = plt.subplots(1, n, figsize=figsize or (2.2 * n, 2.4), squeeze=False)
-    for ax, image, title in zip(axes[0], images, titles):
-        if symmetric:
-            span = max(np.abs(image).max(), 1e-12)
-            ax.imshow(image, cmap=_DIVERGING, vmin=-span, vmax=span)
-        else:
-            ax.imshow(image, cmap=cmap)
-        ax.set_title(title, fontsize=10)
-        ax.set_axis_off()
-    fig.tight_layout()
-    return fig
 
 
 def plot_feature_maps(image, names):
@@ -249,9 +198,9 @@ def plot_feature_maps(image, names):
     axes[0].set_title("input", fontsize=10)
     for ax, name, Y in zip(axes[1:], names, maps):
         span = max(np.abs(Y).max(), 1e-12)
-        ax.imshow(Y, cmap=_DIVERGING, vmin=-span, vmax=span)
+        ax.imshow(Y, cmap=DIVERGING, vmin=-span, vmax=span)
         ax.set_title(name, fontsize=10)
     for ax in axes:
-        ax.set_axis_off()
+        panel_off(ax)
     fig.tight_layout()
     return fig

@@ -6,15 +6,14 @@
 - ``window_stepper``: one window at a time over a small numeric input, filling the output.
 - ``receptive_field_explorer``: the input pixels one output pixel depends on, found by sending
   a gradient back through real ``conv2d`` calls, beside the size ``receptive_field`` predicts.
-- ``draw_coverage`` / ``draw_receptive_field_growth``: static figures (draw on a Figure);
-  ``show(draw_function, ...)`` displays one in a notebook.
+- ``plot_coverage`` / ``plot_receptive_field_growth``: static figures (return a matplotlib
+  Figure; end the notebook cell with ``plt.show()``).
 
 The geometry they draw (``window_geometry``, ``input_gradient_support``) lives in
 ``cnn_course.topics.receptive_field``.
 """
 
 import numpy as np
-from matplotlib.collections import LineCollection
 from matplotlib.patches import Rectangle
 
 from cnn_course import functional as F
@@ -22,9 +21,10 @@ from cnn_course.topics.receptive_field import (input_gradient_support, receptive
                                                window_geometry)
 from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
+from cnn_course.widgets.draw import number_grid, number_text, panel_off
 
-__all__ = ["padding_stride_explorer", "window_stepper",
-           "receptive_field_explorer", "draw_coverage", "draw_receptive_field_growth", "show"]
+__all__ = ["padding_stride_explorer", "window_stepper", "receptive_field_explorer",
+           "plot_coverage", "plot_receptive_field_growth", "RF_STACKS"]
 
 INPUT = (0.62, 0.79, 0.88)        # input pixels (blue)
 PAD = (0.94, 0.94, 0.94)          # padding zeros (light grey)
@@ -35,13 +35,6 @@ WINDOW = "#e6550d"                # the highlighted window (orange)
 
 
 # --------------------------------------------------------------------------- geometry
-
-def _grid_segments(rows, cols):
-    """Line segments of a rows x cols cell grid (cells are unit squares, y pointing down)."""
-    segs = [[(0, r), (cols, r)] for r in range(rows + 1)]
-    segs += [[(c, 0), (c, rows)] for c in range(cols + 1)]
-    return segs
-
 
 def _formula(n, k, p, s, d, g, axis="OH = OW"):
     """The output-size formula with the numbers filled in."""
@@ -67,7 +60,7 @@ def _formula(n, k, p, s, d, g, axis="OH = OW"):
 
 # --------------------------------------------------------------------------- explorer 1
 
-class PaddingStrideScene(Scene):
+class _PaddingStrideScene(Scene):
     """A square input, padded, with every window position; the output grid beside it."""
 
     def __init__(self, fixed, dpi=80):
@@ -77,12 +70,10 @@ class PaddingStrideScene(Scene):
     def setup(self, fig):
         self.ax_in = fig.add_axes([0.02, 0.13, 0.55, 0.79])
         self.ax_out = fig.add_axes([0.62, 0.13, 0.36, 0.79])
-        for ax in (self.ax_in, self.ax_out):
-            ax.set_axis_off()
-            ax.set_aspect("equal")
-        self.im_in = self.ax_in.imshow(np.ones((1, 1, 3)), interpolation="nearest")
-        self.lines_in = LineCollection([], colors="white", linewidths=1.0)
-        self.ax_in.add_collection(self.lines_in)
+        # Cells are unit squares with corners on whole numbers; update() sets the sizes.
+        cells = {"colors": INPUT, "fmt": None, "line_color": "white", "line_width": 1.0,
+                 "origin": (0, 0), "fit": False}
+        self.grid_in = number_grid(self.ax_in, np.zeros((1, 1)), **cells)
         self.corners, = self.ax_in.plot([], [], "o", color="black", markersize=3.5)
         self.taps, = self.ax_in.plot([], [], "s", color=WINDOW, alpha=0.45, markersize=6)
         self.first = Rectangle((0, 0), 1, 1, fill=False, edgecolor="black", linestyle="--",
@@ -91,9 +82,9 @@ class PaddingStrideScene(Scene):
                               clip_on=False)
         self.ax_in.add_patch(self.first)
         self.ax_in.add_patch(self.last)
-        self.im_out = self.ax_out.imshow(np.ones((1, 1, 3)), interpolation="nearest")
-        self.lines_out = LineCollection([], colors="white", linewidths=1.0)
-        self.ax_out.add_collection(self.lines_out)
+        self.grid_out = number_grid(self.ax_out, np.zeros((1, 1)), **cells)
+        for ax in (self.ax_in, self.ax_out):
+            panel_off(ax)
         self.none_text = self.ax_out.text(0.5, 0.5, "no output", ha="center", va="center",
                                           transform=self.ax_out.transAxes, color="0.3")
         fig.text(0.02, 0.95, "padded input", fontsize=10)
@@ -101,9 +92,8 @@ class PaddingStrideScene(Scene):
         fig.text(0.02, 0.01, "blue: input    grey: padding (zeros)    red: never read\n"
                  "dots: every window's top-left corner    dashed: first window    "
                  "orange: last window", fontsize=8, color="0.25")
-        freeze_background(fig, [self.im_in, self.lines_in, self.corners, self.taps, self.first,
-                                self.last, self.im_out, self.lines_out, self.none_text],
-                          self.dpi)
+        freeze_background(fig, [*self.grid_in.artists, self.corners, self.taps, self.first,
+                                self.last, *self.grid_out.artists, self.none_text], self.dpi)
 
     def update(self, **values):
         v = {**self.fixed, **values}
@@ -120,9 +110,7 @@ class PaddingStrideScene(Scene):
         rgb[both_inside] = INPUT
         rgb[~both_read & both_inside] = UNREAD_INPUT
         rgb[~both_read & ~both_inside] = UNREAD_PAD
-        self.im_in.set_data(rgb)
-        self.im_in.set_extent((0, m, m, 0))
-        self.lines_in.set_segments(_grid_segments(m, m))
+        self.grid_in.set_colors(rgb)
         lim = max(m, g["span"])
         self.ax_in.set_xlim(-0.05, lim + 0.05)
         self.ax_in.set_ylim(lim + 0.05, -0.05)
@@ -140,14 +128,13 @@ class PaddingStrideScene(Scene):
         self.taps.set_data([x for _ in taps for x in taps], [y for y in taps for _ in taps])
         o = g["out"]
         self.none_text.set_visible(o == 0)
-        out_rgb = np.empty((max(o, 1), max(o, 1), 3))
-        out_rgb[:] = OUTPUT
         if o:
+            out_rgb = np.empty((o, o, 3))
+            out_rgb[:] = OUTPUT
             out_rgb[-1, -1] = (0.99, 0.68, 0.42)
-        self.im_out.set_data(out_rgb)
-        self.im_out.set_extent((0, o, o, 0))
-        self.im_out.set_visible(o > 0)
-        self.lines_out.set_segments(_grid_segments(o, o))
+            self.grid_out.set_colors(out_rgb)
+        for artist in self.grid_out.artists:
+            artist.set_visible(o > 0)
         sizes = f"padded input {m}×{m} (input {n}, padding {p}) → "
         sizes += f"output {o}×{o}. " if o else ""
         return sizes + _formula(n, k, p, s, d, g)
@@ -187,13 +174,13 @@ def padding_stride_explorer(controls=("size", "kernel_size", "padding", "stride"
         sliders[name] = Slider(allowed, value=start[name], description=LABELS[name],
                                static_values=[v for v in thin[name] if v in allowed])
     fixed = {name: v for name, v in start.items() if name not in sliders}
-    return InteractiveFigure(PaddingStrideScene(fixed), sliders,
+    return InteractiveFigure(_PaddingStrideScene(fixed), sliders,
                              title="padding, stride and output size", figsize=(7.2, 4.2))
 
 
 # --------------------------------------------------------------------------- explorer 2
 
-class WindowStepperScene(Scene):
+class _WindowStepperScene(Scene):
     """A numeric input and kernel; the window steps through the output positions."""
 
     def __init__(self, X, K, padding, stride, dpi=80):
@@ -213,7 +200,7 @@ class WindowStepperScene(Scene):
         widths = [0.96 * w / total for w in (Wp, FW, OW)]
         axes = []
         for w, rows in zip(widths, (Hp, FH, OH)):
-            height = 0.80 * rows / max(Hp, FH, OH) * (1 if rows else 1)
+            height = 0.80 * rows / max(Hp, FH, OH)
             axes.append(fig.add_axes([left, 0.9 - height, w, height]))
             left += w + 0.96 / total
         self.ax_x, self.ax_k, self.ax_y = axes
@@ -221,38 +208,25 @@ class WindowStepperScene(Scene):
         colours = np.empty((Hp, Wp, 3))
         colours[:] = PAD
         colours[ph:Hp - ph, pw:Wp - pw] = INPUT
-        self._panel(self.ax_x, colours, self.Xp, "padded input")
-        kcol = np.empty((FH, FW, 3))
-        kcol[:] = (0.99, 0.85, 0.70)
-        self._panel(self.ax_k, kcol, self.K, "kernel")
-        ycol = np.empty((OH, OW, 3))
-        ycol[:] = OUTPUT
-        self.im_y = self._panel(self.ax_y, ycol, None, "output")
-        self.y_texts = [[self.ax_y.text(j + 0.5, i + 0.5, "", ha="center", va="center",
-                                        fontsize=9) for j in range(OW)] for i in range(OH)]
+        self._panel(self.ax_x, self.Xp, "padded input", colors=colours)
+        self._panel(self.ax_k, self.K, "kernel", colors=(0.99, 0.85, 0.70))
+        # the output's numbers appear one by one: blank (NaN) cells, filled in by update()
+        self.output = self._panel(self.ax_y, self.Y, "output", colors=OUTPUT,
+                                  numbers=np.full(self.Y.shape, np.nan))
         self.window = Rectangle((0, 0), FW, FH, fill=False, edgecolor=WINDOW, linewidth=2.5)
         self.ax_x.add_patch(self.window)
         self.cell = Rectangle((0, 0), 1, 1, fill=False, edgecolor=WINDOW, linewidth=2.5)
         self.ax_y.add_patch(self.cell)
-        freeze_background(fig, [self.window, self.cell,
-                                *[t for row in self.y_texts for t in row]], self.dpi)
+        freeze_background(fig, [self.window, self.cell, *self.output.texts.flat], self.dpi)
 
     @staticmethod
-    def _panel(ax, colours, values, title):
-        rows, cols = colours.shape[:2]
-        ax.set_axis_off()
-        im = ax.imshow(colours, extent=(0, cols, rows, 0), interpolation="nearest")
-        ax.add_collection(LineCollection(_grid_segments(rows, cols), colors="white",
-                                         linewidths=1.0))
-        ax.set_xlim(0, cols)
-        ax.set_ylim(rows, 0)
-        if values is not None:
-            for i in range(rows):
-                for j in range(cols):
-                    ax.text(j + 0.5, i + 0.5, f"{values[i, j]:g}", ha="center", va="center",
-                            fontsize=9)
+    def _panel(ax, values, title, **options):
+        """Cells with corners on whole numbers (window (i, j) starts at (i*sh, j*sw))."""
+        grid = number_grid(ax, values, line_color="white", line_width=1.0, origin=(0, 0),
+                           **options)
+        panel_off(ax)
         ax.set_title(title, fontsize=10)
-        return im
+        return grid
 
     def update(self, position):
         OH, OW = self.Y.shape
@@ -261,13 +235,12 @@ class WindowStepperScene(Scene):
         top, left = i * sh, j * sw
         self.window.set_xy((left, top))
         self.cell.set_xy((j, i))
-        for r in range(OH):
-            for c in range(OW):
-                self.y_texts[r][c].set_text(f"{self.Y[r, c]:g}" if r * OW + c <= position else "")
+        done = (np.arange(OH * OW) <= position).reshape(OH, OW)
+        self.output.set_numbers(np.where(done, self.Y, np.nan))      # NaN: a blank cell
         patch = self.Xp[top:top + FH, left:left + FW]
         return (f"output ({i}, {j}): window rows {top}–{top + FH - 1}, columns {left}–"
                 f"{left + FW - 1} of the padded input (top-left = ({i}·{sh}, {j}·{sw})); "
-                f"sum(window × kernel) = {np.sum(patch * self.K):g}")
+                f"sum(window × kernel) = {number_text(np.sum(patch * self.K))}")
 
 
 def window_stepper(X, K, padding=0, stride=1):
@@ -283,7 +256,7 @@ def window_stepper(X, K, padding=0, stride=1):
     X, K = np.asarray(X), np.asarray(K)
     pad = padding if isinstance(padding, tuple) else (padding, padding)
     st = stride if isinstance(stride, tuple) else (stride, stride)
-    scene = WindowStepperScene(X, K, pad, st)
+    scene = _WindowStepperScene(X, K, pad, st)
     OH, OW = scene.Y.shape
     return InteractiveFigure(
         scene, {"position": Slider(range(OH * OW), description="output position")},
@@ -300,7 +273,7 @@ RF_STACKS = {
 }
 
 
-class ReceptiveFieldScene(Scene):
+class _ReceptiveFieldScene(Scene):
     """The input gradient of one output pixel, with the predicted receptive field outlined."""
 
     def __init__(self, stacks, size, dpi=80):
@@ -309,7 +282,7 @@ class ReceptiveFieldScene(Scene):
 
     def setup(self, fig):
         self.ax = fig.add_axes([0.02, 0.02, 0.55, 0.88])
-        self.ax.set_axis_off()
+        panel_off(self.ax)
         self.im = self.ax.imshow(np.zeros((self.size, self.size)), cmap="Blues", vmin=0,
                                  vmax=1, extent=(0, self.size, self.size, 0),
                                  interpolation="nearest")
@@ -365,7 +338,7 @@ def receptive_field_explorer(stacks=None, size=40):
     stacks = RF_STACKS if stacks is None else stacks
     depth = max(len(v) for v in stacks.values())
     return InteractiveFigure(
-        ReceptiveFieldScene(stacks, size),
+        _ReceptiveFieldScene(stacks, size),
         {"stack": Dropdown(list(stacks), description="stack"),
          "depth": Slider(range(1, depth + 1), value=3, description="depth")},
         title="receptive field growth", figsize=(7.2, 3.6))
@@ -373,35 +346,39 @@ def receptive_field_explorer(stacks=None, size=40):
 
 # --------------------------------------------------------------------------- static figures
 
-def draw_coverage(fig, size=8, kernel_size=3, paddings=(0, 1, 2)):
-    """How many windows read each input pixel, for a few paddings (stride 1).
+def plot_coverage(size=8, kernel_size=3, paddings=(0, 1, 2), *, figsize=None):
+    """How many windows read each input pixel, for a few paddings (stride 1); return the Figure.
 
     The count is the input gradient of conv2d with an all-ones kernel and an all-ones upstream
-    gradient: each window adds 1 to every pixel it covers.
+    gradient: each window adds 1 to every pixel it covers. End the notebook cell with
+    ``plt.show()``.
     """
-    axes = fig.subplots(1, len(paddings))
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(paddings), squeeze=False,
+                             figsize=figsize or (8 / 3 * len(paddings), 3))
     k = kernel_size
-    vmax = k * k
-    for ax, p in zip(np.atleast_1d(axes), paddings):
+    for ax, p in zip(axes[0], paddings):
         x = np.zeros((1, 1, size, size))
         W = np.ones((1, 1, k, k))
         y = F.conv2d(x, W, padding=p)
         count = F.conv2d_backward(np.ones_like(y), x, W, padding=p)[0][0, 0]
-        ax.imshow(count, cmap="viridis", vmin=0, vmax=vmax)
-        for i in range(size):
-            for j in range(size):
-                ax.text(j, i, f"{count[i, j]:.0f}", ha="center", va="center", fontsize=7,
-                        color="white" if count[i, j] < vmax / 2 else "black")
+        number_grid(ax, count, cmap="viridis", vmin=0, vmax=k * k, fontsize=7,
+                    text_color="auto", line_color=None)
         ax.set_title(f"padding {p}: output {y.shape[2]}×{y.shape[3]}", fontsize=10)
-        ax.set_axis_off()
+        panel_off(ax)
     fig.suptitle(f"how many {k}×{k} windows read each pixel of an {size}×{size} input",
                  fontsize=11)
+    return fig
 
 
-def draw_receptive_field_growth(fig, stacks=None):
-    """Receptive field size against depth for several stacks (from ``receptive_field``)."""
+def plot_receptive_field_growth(stacks=None, *, figsize=(6.4, 3.4)):
+    """Receptive field size against depth for several stacks (from ``receptive_field``);
+    return the Figure (end the notebook cell with ``plt.show()``)."""
+    import matplotlib.pyplot as plt
+
     stacks = RF_STACKS if stacks is None else stacks
-    ax = fig.subplots()
+    fig, ax = plt.subplots(figsize=figsize)
     for (name, specs), marker in zip(stacks.items(), "osd^v"):
         sizes = [r.size for r in receptive_field(specs)]
         ax.plot(range(1, len(sizes) + 1), sizes, marker=marker, label=name)
@@ -409,12 +386,4 @@ def draw_receptive_field_growth(fig, stacks=None):
     ax.set_ylabel("receptive field (input pixels)")
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
-
-
-def show(draw, *args, figsize=(7.2, 3.2), **kwargs):
-    """Draw a static figure with ``draw(fig, *args, **kwargs)`` and display it (notebooks)."""
-    import matplotlib.pyplot as plt
-
-    fig = plt.figure(figsize=figsize)
-    draw(fig, *args, **kwargs)
-    plt.show()
+    return fig

@@ -18,6 +18,7 @@ from cnn_course import functional as F
 from cnn_course.topics.images import LUMA_WEIGHTS, to_hwc
 from cnn_course.widgets.core import (Checkbox, Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
+from cnn_course.widgets.draw import DIVERGING, panel_off, panel_title
 
 __all__ = ["CHANNEL_NAMES", "FILTER_NAMES", "demo_filter_bank", "plot_channels",
            "block_explorer", "draw_blocks", "channel_explorer"]
@@ -69,7 +70,7 @@ def plot_channels(x):
         ax.imshow(x[c], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(f"x[{c}]: channel {CHANNEL_NAMES[c]}", fontsize=10)
     for ax in axes:
-        ax.set_axis_off()
+        panel_off(ax)
     fig.tight_layout()
     return fig
 
@@ -121,7 +122,7 @@ def draw_blocks(fig, C=3, FN=2, N=1, H=7, W=7, FH=3, FW=3):
     """
     OH, OW = H - FH + 1, W - FW + 1
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_axis_off()
+    panel_off(ax)
     ax.set_aspect("equal")
     row = H + 4.5                                   # vertical distance between samples
     ys = [-n * row for n in range(N)]
@@ -182,13 +183,6 @@ def block_explorer():
 
 # --------------------------------------------------------------------------- channel explorer
 
-def _label(fig, ax, text=""):
-    """A title above ``ax`` as figure text: much faster to render than ``ax.set_title``."""
-    box = ax.get_position()
-    return fig.text((box.x0 + box.x1) / 2, box.y1 + 0.008, text, ha="center", va="bottom",
-                    fontsize=10)
-
-
 class _ChannelScene(Scene):
     """Rows: the input channels, their kernels W[f, c], their correlation maps; last column:
     the RGB image, the bias, and the output channel (sum of the maps plus the bias)."""
@@ -217,27 +211,27 @@ class _ChannelScene(Scene):
         for c in range(C):
             ax = fig.add_subplot(gs[0, c])
             ax.imshow(self.x[c], cmap=cmaps[c], vmin=0, vmax=1, interpolation="nearest")
-            _label(fig, ax, f"input channel x[{c}] ({self._cname(c)})")
+            panel_title(fig, ax, f"input channel x[{c}] ({self._cname(c)})")
             ax = fig.add_subplot(gs[1, c])
-            self.kernels.append(ax.imshow(self.W[0, c], cmap="RdBu_r", interpolation="nearest"))
-            self.ktitles.append(_label(fig, ax))
+            self.kernels.append(ax.imshow(self.W[0, c], cmap=DIVERGING, interpolation="nearest"))
+            self.ktitles.append(panel_title(fig, ax))
             ax = fig.add_subplot(gs[2, c])
-            self.contrib.append(ax.imshow(self.maps[0, c], cmap="RdBu_r", interpolation="nearest"))
+            self.contrib.append(ax.imshow(self.maps[0, c], cmap=DIVERGING, interpolation="nearest"))
             markers += ax.plot([j], [i], marker="s", ms=5, mfc="none", mec="k", mew=1.2)
-            self.ctitles.append(_label(fig, ax))
+            self.ctitles.append(panel_title(fig, ax))
         ax = fig.add_subplot(gs[0, C])
         ax.imshow(to_hwc(self.x) if C == 3 else self.x.mean(axis=0), cmap="gray",
                   interpolation="nearest")
-        _label(fig, ax, "the image")
+        panel_title(fig, ax, "the image")
         ax = fig.add_subplot(gs[1, C])
         self.bias_text = ax.text(0.5, 0.5, "", ha="center", va="center", fontsize=11,
                                  transform=ax.transAxes)
         ax = fig.add_subplot(gs[2, C])
-        self.out = ax.imshow(self.maps[0].sum(axis=0), cmap="RdBu_r", interpolation="nearest")
+        self.out = ax.imshow(self.maps[0].sum(axis=0), cmap=DIVERGING, interpolation="nearest")
         markers += ax.plot([j], [i], marker="s", ms=5, mfc="none", mec="k", mew=1.2)
-        self.otitle = _label(fig, ax)
+        self.otitle = panel_title(fig, ax)
         for a in fig.axes:
-            a.set_axis_off()
+            panel_off(a)
         # The input channels, the image and their labels are drawn once.
         freeze_background(fig, [*self.kernels, *self.ktitles, *self.contrib, *self.ctitles,
                                 *markers, self.bias_text, self.out, self.otitle])

@@ -11,9 +11,7 @@ Both are ``Scene``s: set up once, then only image data, rectangles and texts cha
 """
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from cnn_course import functional as F
@@ -21,6 +19,8 @@ from cnn_course import layers
 from cnn_course.topics.invariance import edge_map, feature_change, shift_image
 from cnn_course.topics.kernels import get_kernel
 from cnn_course.widgets.core import Dropdown, InteractiveFigure, Scene, Slider
+from cnn_course.widgets.draw import (DIVERGING, number_grid, number_raster, number_text,
+                                     panel_off, panel_title)
 
 __all__ = ["pooling_explorer", "pool_backward_explorer", "backward_demo_input"]
 
@@ -36,24 +36,10 @@ def _image_2d(image):
     return x
 
 
-def _set_image(im, data):
-    """Give an imshow artist new data of any shape and fit its extent and axes to it."""
-    h, w = data.shape
-    im.set_data(data)
-    im.set_extent((-0.5, w - 0.5, h - 0.5, -0.5))
-    im.axes.set_xlim(-0.5, w - 0.5)
-    im.axes.set_ylim(h - 0.5, -0.5)
-
-
-def _title(fig, ax):
-    """A title above ``ax`` drawn as figure text (much faster to render than ax.set_title);
-    also removes the ticks (the frame stays)."""
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_color("0.6")
-    box = ax.get_position()
-    return fig.text((box.x0 + box.x1) / 2, 0.97, "", ha="center", va="top", fontsize=10)
+def _titled_panel(fig, ax, title):
+    """No ticks, a light frame, and a title at the top of the figure (figure text: fast)."""
+    panel_off(ax, frame=True)
+    panel_title(fig, ax, title, y=0.97)
 
 
 class _PoolingScene(Scene):
@@ -67,13 +53,11 @@ class _PoolingScene(Scene):
     def setup(self, fig):
         fig.subplots_adjust(left=0.01, right=0.99, top=0.88, bottom=0.02, wspace=0.08)
         axes = fig.subplots(1, 3)
-        fmap = self.maps[0]
-        self.im_in = axes[0].imshow(fmap, cmap="gray_r", vmin=0, vmax=self.vmax,
-                                    interpolation="nearest")
-        self.im_out = axes[1].imshow(fmap, cmap="gray_r", vmin=0, vmax=self.vmax,
-                                     interpolation="nearest")
-        self.im_diff = axes[2].imshow(fmap, cmap="RdBu_r", vmin=-self.vmax, vmax=self.vmax,
-                                      interpolation="nearest")
+        # images whose size follows the pooling: CellGrids without numbers or borders
+        fmap, pixels = self.maps[0], {"fmt": None, "line_color": None, "vmax": self.vmax}
+        self.im_in = number_grid(axes[0], fmap, cmap="gray_r", vmin=0, **pixels)
+        self.im_out = number_grid(axes[1], fmap, cmap="gray_r", vmin=0, **pixels)
+        self.im_diff = number_grid(axes[2], fmap, cmap=DIVERGING, vmin=-self.vmax, **pixels)
         self.grid = LineCollection([], colors="tab:orange", linewidths=0.6, alpha=0.8)
         axes[0].add_collection(self.grid)
         self.windows = [Rectangle((0, 0), 1, 1, fill=False, lw=2, ec=c)
@@ -81,7 +65,7 @@ class _PoolingScene(Scene):
         for r in self.windows:
             axes[0].add_patch(r)
         for ax, text in zip(axes, ["edge map, shifted", "pooled", "change in pooled"]):
-            _title(fig, ax).set_text(text)   # short and fixed: text is the slow part of a frame
+            _titled_panel(fig, ax, text)   # short and fixed: text is the slow part of a frame
 
     def update(self, mode, window, stride, shift):
         s = window if stride == 0 else stride
@@ -89,9 +73,9 @@ class _PoolingScene(Scene):
         pool = _POOL[mode]
         out = pool(fmap[None, None], window, s)[0, 0]
         ref = pool(base[None, None], window, s)[0, 0]
-        _set_image(self.im_in, fmap)
-        _set_image(self.im_out, out)
-        _set_image(self.im_diff, out - ref)
+        self.im_in.set_values(fmap)
+        self.im_out.set_values(out)
+        self.im_diff.set_values(out - ref)
         H, W = fmap.shape
         OH, OW = out.shape
         segments = []
@@ -167,33 +151,18 @@ _CELLS["every output (dy = 1)"] = "all"
 _CELL_PX, _DPI = 35, 80   # the backward explorer's cell size in pixels, and its resolution
 
 
-def _number_raster(values, cmap, vmin, vmax, fmt="{:g}", cell_px=_CELL_PX):
-    """An RGBA image of ``values`` as coloured cells with their numbers written in.
-
-    Rendering many small texts is the slow part of a matplotlib frame; a panel whose numbers
-    do not change is drawn once into pixels and then shown with imshow.
-    """
-    h, w = values.shape
-    dpi = _DPI
-    fig = Figure(figsize=(w * cell_px / dpi, h * cell_px / dpi), dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-    for (i, j), v in np.ndenumerate(values):
-        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=cell_px * 0.3)
-    ax.set_axis_off()
-    fig.canvas.draw()
-    return np.asarray(fig.canvas.buffer_rgba()).copy()
-
-
 class _BackwardScene(Scene):
     def __init__(self, x):
         self.x = x
         self._rasters = {}
 
-    def _raster(self, key, values, fmt):
+    def _raster(self, key, values, digits=2):
+        """Numbered cells drawn once into pixels (many small texts are the slow part of a
+        frame), one raster per pooling and window configuration."""
         if key not in self._rasters:
-            self._rasters[key] = _number_raster(values, "Greys", 0, 14, fmt)
+            self._rasters[key] = number_raster(
+                values, cell_px=_CELL_PX, dpi=_DPI, cmap="Greys", vmin=0, vmax=14,
+                fmt=lambda v: number_text(v, digits))
         return self._rasters[key]
 
     def setup(self, fig):
@@ -204,24 +173,21 @@ class _BackwardScene(Scene):
                  (10 * c + 90, 10, 7 * c, 7 * c)]
         axes = [fig.add_axes((l / W_px, b / H_px, w / W_px, h / H_px)) for l, b, w, h in boxes]
         x = self.x[0, 0]
-        axes[0].imshow(self._raster("x", x, "{:g}"), extent=(-0.5, 6.5, 6.5, -0.5),
+        axes[0].imshow(self._raster("x", x), extent=(-0.5, 6.5, 6.5, -0.5),
                        interpolation="none")
-        self.im_y = axes[1].imshow(self._raster("x", x, "{:g}")[:3 * c, :3 * c],
+        self.im_y = axes[1].imshow(self._raster("x", x)[:3 * c, :3 * c],
                                    extent=(-0.5, 2.5, 2.5, -0.5), interpolation="none")
-        self.im_dx = axes[2].imshow(np.zeros_like(x), cmap="Oranges", vmin=0, vmax=4,
-                                    interpolation="nearest")
-        self.dx_text = [[axes[2].text(j, i, "", ha="center", va="center", fontsize=8)
-                         for j in range(7)] for i in range(7)]
-        edges = np.arange(8) - 0.5   # thin grid lines between the cells of dx (one artist)
-        grid = [[(-0.5, e), (6.5, e)] for e in edges] + [[(e, -0.5), (e, 6.5)] for e in edges]
-        axes[2].add_collection(LineCollection(grid, colors="0.85", linewidths=0.5))
+        # dx: blank (NaN) numbers until update() writes the nonzero ones
+        self.dx = number_grid(axes[2], np.zeros_like(x), numbers=np.full(x.shape, np.nan),
+                              cmap="Oranges", vmin=0, vmax=4, fontsize=8, line_color="0.85",
+                              line_width=0.5)
         self.box_x = Rectangle((0, 0), 1, 1, fill=False, lw=2.5, ec="tab:red")
         self.box_y = Rectangle((0, 0), 1, 1, fill=False, lw=2.5, ec="tab:red")
         axes[0].add_patch(self.box_x)
         axes[1].add_patch(self.box_y)
         titles = ["input x", "output y", "gradient dx"]
         for ax, t in zip(axes, titles):
-            _title(fig, ax).set_text(t)
+            _titled_panel(fig, ax, t)
 
     def update(self, mode, config, cell):
         k, s = config
@@ -233,10 +199,8 @@ class _BackwardScene(Scene):
         else:
             dy[0, 0][cell] = 1.0
         dx = layer.backward(dy)[0, 0]
-        self.im_y.set_data(self._raster((mode, config), y[0, 0], "{:.3g}"))
-        self.im_dx.set_data(dx)
-        for (i, j), v in np.ndenumerate(dx):
-            self.dx_text[i][j].set_text("" if v == 0 else f"{v:.2g}")
+        self.im_y.set_data(self._raster((mode, config), y[0, 0], digits=3))
+        self.dx.set_values(dx, numbers=np.where(dx == 0, np.nan, dx))   # zeros stay blank
         show = cell != "all"
         self.box_x.set_visible(show)
         self.box_y.set_visible(show)

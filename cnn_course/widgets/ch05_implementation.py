@@ -1,12 +1,15 @@
 """Figures and explorers for chapter 5 (Implementing convolution).
 
-- ``show_4d_array``: a (N, C, H, W) array drawn as N blocks of C stacked planes, and the same
+- ``plot_4d_array``: a (N, C, H, W) array drawn as N blocks of C stacked planes, and the same
   data after ``transpose(0, 2, 3, 1)`` (channels last: every pixel holds its C values).
 - ``im2col_explorer``: pick an output position; its receptive field lights up on the (padded)
   input and its row lights up in the unfolded matrix.
 - ``gradient_flow_explorer``: a 1-D convolution as a graph; pick an input element and see
   which outputs it feeds and through which weights (the index pattern of the input gradient).
-- ``show_images``: a row of small images side by side (e.g. before/after upsampling).
+- ``plot_images`` (from ``widgets.draw``): a row of small images side by side (e.g.
+  before/after upsampling).
+
+Static figures return a matplotlib Figure; end the notebook cell with ``plt.show()``.
 """
 
 import matplotlib
@@ -17,6 +20,9 @@ from matplotlib.patches import Rectangle
 from cnn_course import functional as F
 from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
+from cnn_course.widgets.draw import number_grid, number_text, panel_off, plot_images
+
+__all__ = ["plot_4d_array", "plot_images", "im2col_explorer", "gradient_flow_explorer"]
 
 CHANNEL_COLORS = ["#e41a1c", "#4daf4a", "#377eb8", "#984ea3", "#ff7f00"]
 HIGHLIGHT = "#ff7f00"
@@ -25,26 +31,15 @@ HIGHLIGHT = "#ff7f00"
 # --------------------------------------------------------------------------------------
 # 4-D arrays as blocks
 
-def _grid(ax, x0, y0, values, color, numbers=True, fontsize=7, alpha=0.25):
-    """Draw a 2-D array as a grid of cells with lower-left corner (x0, y0); row 0 on top."""
-    H, W = values.shape
-    for i in range(H):
-        for j in range(W):
-            ax.add_patch(Rectangle((x0 + j, y0 + H - 1 - i), 1, 1, facecolor=color,
-                                   alpha=alpha, edgecolor="black", linewidth=0.6))
-            if numbers:
-                ax.text(x0 + j + 0.5, y0 + H - 1 - i + 0.5, f"{values[i, j]:g}",
-                        ha="center", va="center", fontsize=fontsize)
-
-
 def _pastel(color, amount=0.35):
     """An opaque colour between ``color`` (amount=1) and white (amount=0)."""
     rgb = np.array(matplotlib.colors.to_rgb(color))
     return tuple(1 - amount * (1 - rgb))
 
 
-def show_4d_array(x):
-    """Draw x (N, C, H, W) as N blocks of C planes, then x.transpose(0, 2, 3, 1)[0] (channels last).
+def plot_4d_array(x):
+    """Draw x (N, C, H, W) as N blocks of C planes, then x.transpose(0, 2, 3, 1)[0] (channels
+    last); return the Figure (end the notebook cell with ``plt.show()``).
 
     Each plane of a block is one channel (x[n, c], an H x W image); the planes are drawn
     slightly offset, back to front, with the numbers of x[n, 0] on the front plane. The lower
@@ -53,61 +48,45 @@ def show_4d_array(x):
     """
     x = np.asarray(x)
     if x.ndim != 4:
-        raise ValueError(f"show_4d_array: x must have 4 dimensions (N, C, H, W), got {x.shape}")
+        raise ValueError(f"plot_4d_array: x must have 4 dimensions (N, C, H, W), got {x.shape}")
     N, C, H, W = x.shape
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.2), dpi=80,
                                       gridspec_kw={"height_ratios": [1, 1.15]})
+    # y points down (as in every number grid); the planes behind go up and to the right
     off = 0.6
     block_w = W + off * (C - 1) + 2
     for n in range(N):
         x0 = n * block_w + 1
         for c in reversed(range(C)):             # back planes first, channel 0 in front
-            color = _pastel(CHANNEL_COLORS[c % 5])
-            _grid(top, x0 + off * c, off * c, x[n, c], color, numbers=(c == 0), alpha=1.0)
-            top.text(x0 + off * c - 0.1, off * c + H - off / 2, f"c={c}", ha="right",
+            number_grid(top, x[n, c], colors=_pastel(CHANNEL_COLORS[c % 5]), fontsize=7,
+                        fmt=None if c else number_text, line_color="black",
+                        origin=(x0 + off * c, -off * c), fit=False, zorder=1 + C - c)
+            top.text(x0 + off * c - 0.1, off / 2 - off * c, f"c={c}", ha="right",
                      va="center", fontsize=7, color=CHANNEL_COLORS[c % 5])
-        top.text(x0 + W / 2 + off * (C - 1) / 2, -0.8, f"x[{n}]: shape {x[n].shape}",
+        top.text(x0 + W / 2 + off * (C - 1) / 2, H + 0.8, f"x[{n}]: shape {x[n].shape}",
                  ha="center", fontsize=9)
     top.set_title(f"x.shape = {x.shape}: {N} images, each {C} channels of {H}x{W} "
                   "(front plane: channel 0)", fontsize=10)
     top.set_xlim(0, N * block_w + 0.5)
-    top.set_ylim(-1.3, H + off * (C - 1) + 0.5)
+    top.set_ylim(H + 1.3, -off * (C - 1) - 0.5)
     top.set_aspect("equal")
-    top.set_axis_off()
+    panel_off(top)
 
     xt = x.transpose(0, 2, 3, 1)
     cell = C + 0.6
+    colours = np.array([[_pastel(CHANNEL_COLORS[c % 5], 0.3) for c in range(C)]])
     for h in range(H):
         for w in range(W):
-            for c in range(C):
-                left, low = w * cell + c, (H - 1 - h) * 1.3
-                bottom.add_patch(Rectangle((left, low), 1, 1, facecolor=CHANNEL_COLORS[c % 5],
-                                           alpha=0.3, edgecolor="black", linewidth=0.6))
-                bottom.text(left + 0.5, low + 0.5, f"{xt[0, h, w, c]:g}", ha="center",
-                            va="center", fontsize=7)
+            number_grid(bottom, xt[0, h, w][None], colors=colours, fontsize=7,
+                        line_color=(0, 0, 0, 0.3), origin=(w * cell, h * 1.3), fit=False)
     bottom.set_title(f"x.transpose(0, 2, 3, 1)[0]: shape {xt[0].shape}: a {H}x{W} grid of "
                      f"pixels, each holding its {C} channel values side by side", fontsize=10)
     bottom.set_xlim(-0.5, W * cell)
-    bottom.set_ylim(-0.5, H * 1.3 + 0.2)
+    bottom.set_ylim(H * 1.3 + 0.2, -0.5)
     bottom.set_aspect("equal")
-    bottom.set_axis_off()
+    panel_off(bottom)
     fig.tight_layout()
-    plt.show()
-
-
-def show_images(images, titles, *, cmap="gray", figsize=None):
-    """Show 2-D arrays side by side, each at its own scale of pixels (axes off)."""
-    if len(images) != len(titles):
-        raise ValueError(f"show_images: {len(images)} images but {len(titles)} titles")
-    widths = [np.asarray(im).shape[1] for im in images]
-    fig, axes = plt.subplots(1, len(images), figsize=figsize or (3 * len(images), 3), dpi=80,
-                             gridspec_kw={"width_ratios": widths})
-    for ax, image, title in zip(np.atleast_1d(axes), images, titles):
-        ax.imshow(image, cmap=cmap)
-        ax.set_title(title, fontsize=10)
-        ax.set_axis_off()
-    fig.tight_layout()
-    plt.show()
+    return fig
 
 
 # --------------------------------------------------------------------------------------
@@ -123,9 +102,7 @@ class _Im2colScene(Scene):
         self.dpi = dpi
         self.xp = np.pad(x[0], ((0, 0), (pad, pad), (pad, pad)))
         self.col = F.im2col(x[:1], FH, FW, stride, pad)
-        C, H, W = x.shape[1:]
-        self.OH = (H + 2 * pad - FH) // stride + 1
-        self.OW = (W + 2 * pad - FW) // stride + 1
+        self.OH, self.OW = F.conv_output_size(x.shape[2:], (FH, FW), pad, stride)
 
     def _draw_numbers(self, fig):
         """Draw the padded input planes and the matrix; return their axes."""
@@ -136,31 +113,20 @@ class _Im2colScene(Scene):
         planes = []
         for c in range(C):
             ax = fig.add_subplot(grid[c, 0])
-            plane = self.xp[c]
-            inside = np.zeros_like(plane, dtype=bool)
+            inside = np.zeros((Hp, Wp), dtype=bool)
             inside[self.pad:Hp - self.pad, self.pad:Wp - self.pad] = True
-            ax.imshow(np.where(inside, 1.0, 0.0), cmap="Greys", vmin=0, vmax=6,
-                      extent=(0, Wp, Hp, 0))
-            for i in range(Hp):
-                for j in range(Wp):
-                    ax.text(j + 0.5, i + 0.5, f"{plane[i, j]:g}", ha="center", va="center",
-                            fontsize=7, color="black" if inside[i, j] else "#999999")
-            ax.set_xlim(0, Wp)
-            ax.set_ylim(Hp, 0)
+            # light grey cells inside, white padding with grey zeros; corners on whole numbers
+            number_grid(ax, inside.astype(float), cmap="Greys", vmin=0, vmax=6,
+                        numbers=self.xp[c], fontsize=7, line_color=None, origin=(0, 0),
+                        text_color=np.where(inside, "black", "#999999"))
             ax.set_title(f"channel {c} (padded by {self.pad})", fontsize=9,
                          color=CHANNEL_COLORS[c % 5])
-            ax.set_axis_off()
+            panel_off(ax)
             planes.append(ax)
         ax = fig.add_subplot(grid[:, 1])
         chan = np.repeat(np.arange(C), self.FH * self.FW)   # tint columns by channel
-        ax.imshow(np.tile(chan, (rows, 1)), cmap="Pastel1", vmin=0, vmax=8, aspect="auto",
-                  extent=(0, cols, rows, 0))
-        for r in range(rows):
-            for k in range(cols):
-                ax.text(k + 0.5, r + 0.5, f"{self.col[r, k]:g}", ha="center", va="center",
-                        fontsize=6)
-        ax.set_xlim(0, cols)
-        ax.set_ylim(rows, 0)
+        number_grid(ax, np.tile(chan, (rows, 1)), cmap="Pastel1", vmin=0, vmax=8,
+                    numbers=self.col, fontsize=6, line_color=None, origin=(0, 0), aspect="auto")
         ax.set_xticks([])
         ax.set_yticks(np.arange(rows) + 0.5, [f"row {r}" for r in range(rows)], fontsize=6)
         ax.tick_params(length=0, pad=1)
@@ -239,7 +205,7 @@ class _GradientFlowScene(Scene):
         ax.text(-0.2, 3.45, "y", ha="right", va="center", fontsize=10)
         ax.set_xlim(-1.3, n_in + 0.1)
         ax.set_ylim(-0.4, 4.4)
-        ax.set_axis_off()
+        panel_off(ax)
 
     def update(self, i, pad):
         L, K = self.L, self.K

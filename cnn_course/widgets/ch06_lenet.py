@@ -17,25 +17,21 @@ Static figures (return a matplotlib Figure; end the notebook cell with ``plt.sho
 import matplotlib.pyplot as plt
 import numpy as np
 
+from cnn_course.models import layer_name
 from cnn_course.topics.inspect_model import feature_maps, predict_proba, transform_digit
 from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
+from cnn_course.widgets.draw import number_grid, panel_off, panel_title
 
 __all__ = ["lenet_inspector", "training_curve_viewer", "plot_filters", "plot_stage_maps",
            "plot_confusion", "plot_misclassified", "plot_curves", "lenet_stages"]
 
 
-def _off(ax):
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_color("0.7")
-
-
 def lenet_stages(model):
     """Indices and names of the layers worth looking at: each activation and pooling layer.
 
-    Returns a list of (index, short name) such as (1, "conv1 + act"), (2, "pool1"), ...
+    Returns a list of (index, name) such as (1, "conv1 + ReLU"), (2, "pool1: MaxPool2D 2x2"),
+    ...; the layers are named by ``models.layer_name``.
     """
     stages, conv = [], 0
     for i, layer in enumerate(model.layers):
@@ -44,9 +40,9 @@ def lenet_stages(model):
             conv += 1
         elif kind in ("ReLU", "Sigmoid", "Tanh") and conv and i > 0 and \
                 type(model.layers[i - 1]).__name__ == "Conv2D":
-            stages.append((i, f"conv{conv} + {kind}"))
+            stages.append((i, f"conv{conv} + {layer_name(layer)}"))
         elif kind in ("MaxPool2D", "AvgPool2D"):
-            stages.append((i, f"pool{conv} ({'max' if kind == 'MaxPool2D' else 'avg'})"))
+            stages.append((i, f"pool{conv}: {layer_name(layer)}"))
     return stages
 
 
@@ -85,8 +81,8 @@ class _InspectorScene(Scene):
         self.ax_in = fig.add_subplot(grid[:2, 0])
         self.im_in = self.ax_in.imshow(np.zeros((28, 28)), cmap="gray_r", vmin=0, vmax=1,
                                        interpolation="nearest")
-        self.ax_in.axis("off")
-        self._label(fig, self.ax_in, "input", above=True)
+        panel_off(self.ax_in)
+        panel_title(fig, self.ax_in, "input", fontsize=8, pad=0.01)
         # One image per stage: its channels side by side (a mosaic), each scaled to [0, 1].
         # The stages' shapes do not depend on the digit: panels and labels are laid out once.
         shapes = {i: out.shape for i, (_, out) in
@@ -95,15 +91,14 @@ class _InspectorScene(Scene):
         cmap = plt.get_cmap("viridis").with_extremes(bad="white")
         for r, (i, name) in enumerate(self.stages):
             ax = fig.add_subplot(grid[r, 1:cols + 1])
-            ax.axis("off")
+            panel_off(ax)
             ax.set_anchor("W")
             _, C, H, W = shapes[i]
             h, w = _mosaic(np.zeros((min(cols, C), H, W))).shape
             self.maps.append(ax.imshow(np.zeros((h, w)), cmap=cmap, vmin=0, vmax=1,
                                        interpolation="nearest", aspect="equal"))
-            fig.text(ax.get_position().x0, ax.get_position().y1 + 0.01,
-                     f"{name}: channels 0-{cols - 1} of {C}, each {H}x{W}",
-                     ha="left", va="bottom", fontsize=8)
+            panel_title(fig, ax, f"{name}; channels 0-{cols - 1} of {C}, each {H}x{W}",
+                        ha="left", fontsize=8, pad=0.01)
         self.ax_bar = fig.add_subplot(grid[:, cols + 2])
         k = len(self.class_names)
         self.bars = self.ax_bar.barh(np.arange(k), np.zeros(k), color="0.6")
@@ -111,17 +106,11 @@ class _InspectorScene(Scene):
         self.ax_bar.set_xlim(0, 1)
         self.ax_bar.set_xticks([0, 0.5, 1])
         self.ax_bar.invert_yaxis()
-        self._label(fig, self.ax_bar, "P(class)", above=True)
+        panel_title(fig, self.ax_bar, "P(class)", fontsize=8, pad=0.01)
         self.ax_bar.tick_params(axis="x", labelsize=7)
         # Labels, class names and ticks are drawn once; the spines lie above the bars.
         freeze_background(fig, [self.im_in, *self.maps, *self.bars,
                                 *self.ax_bar.spines.values()])
-
-    @staticmethod
-    def _label(fig, ax, text, above):
-        box = ax.get_position()
-        fig.text((box.x0 + box.x1) / 2, box.y1 + 0.01, text, ha="center", va="bottom",
-                 fontsize=8)
 
     def update(self, digit, shift, angle):
         image = transform_digit(self.images[digit], shift=(0, shift), angle=angle)
@@ -227,11 +216,10 @@ def plot_filters(weights, titles):
     for r, (W, title) in enumerate(zip(weights, titles)):
         for c in range(n):
             ax = axes[r, c]
-            _off(ax)
+            panel_off(ax, frame=True)
             if c < W.shape[0]:
                 ax.imshow(W[c, 0], cmap="gray_r")
-                if r == 0 or True:
-                    ax.set_title(f"{c}", fontsize=8)
+                ax.set_title(f"{c}", fontsize=8)
         axes[r, 0].set_ylabel(title, fontsize=8)
     fig.tight_layout()
     return fig
@@ -247,13 +235,13 @@ def plot_stage_maps(model, image, *, channels=6):
         out = outputs[i][1][0]
         for c in range(channels + 1):
             ax = axes[r, c]
-            _off(ax)
+            panel_off(ax, frame=True)
             if c == 0:
                 if r == 0:
                     ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray_r")
                     ax.set_title("input", fontsize=8)
                 else:
-                    ax.axis("off")
+                    panel_off(ax)
                 continue
             if c - 1 < out.shape[0]:
                 ax.imshow(out[c - 1], cmap="viridis")
@@ -271,13 +259,9 @@ def plot_confusion(matrix, class_names=None, *, title="confusion matrix"):
     k = matrix.shape[0]
     names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
     fig, ax = plt.subplots(figsize=(5.2, 4.6))
-    ax.imshow(np.log1p(matrix), cmap="Blues")
-    for i in range(k):
-        for j in range(k):
-            if matrix[i, j]:
-                dark = matrix[i, j] > matrix.max() / 3
-                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if dark else "black")
+    # shaded by log(1 + count), so that the few errors show beside the many correct ones
+    number_grid(ax, np.log1p(matrix), cmap="Blues", numbers=np.where(matrix, matrix, np.nan),
+                fontsize=7, text_color="auto", line_color=None)
     ax.set_xticks(range(k), names, fontsize=8, rotation=45 if len(max(names, key=len)) > 2 else 0)
     ax.set_yticks(range(k), names, fontsize=8)
     ax.set_xlabel("predicted class")
@@ -294,9 +278,8 @@ def plot_misclassified(images, labels, predictions, confidences, *, ncols=8, cla
     nrows = max(1, -(-n // ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.45 * nrows), squeeze=False)
     for k, ax in enumerate(axes.ravel()):
-        _off(ax)
+        panel_off(ax, frame=k < n)
         if k >= n:
-            ax.axis("off")
             continue
         ax.imshow(np.asarray(images[k]).reshape(28, 28), cmap="gray_r")
         ax.set_title(f"{names[labels[k]]} -> {names[predictions[k]]}\n({confidences[k]:.2f})",

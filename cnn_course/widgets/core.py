@@ -35,6 +35,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+__all__ = ["MAX_FRAMES", "Scene", "Control", "Slider", "Dropdown", "Checkbox", "FrozenBackground",
+           "freeze_background", "figure_png", "InteractiveFigure"]
+
 #: Upper bound on precomputed frames per figure: keeps pages light (each frame is a PNG).
 MAX_FRAMES = 160
 
@@ -220,6 +223,8 @@ class InteractiveFigure:
     - title: short description (used as text/plain and as the image's alt text)
     - figsize, dpi: size of the figure in inches and its resolution
     - layout: matplotlib layout engine ("constrained" is tidy but costs ~2x render time)
+
+    ``n_frames`` is the number of frames the static book precomputes (at most MAX_FRAMES).
     """
 
     def __init__(self, draw, controls, *, title, figsize=(6.4, 3.2), dpi=80, layout=None):
@@ -230,12 +235,14 @@ class InteractiveFigure:
         self.figure = Figure(figsize=figsize, dpi=dpi, layout=layout)
         FigureCanvasAgg(self.figure)
         self._scene_ready = False
-        n_frames = 1
+        #: How many frames the static book precomputes: the product of the controls' numbers
+        #: of static values.
+        self.n_frames = 1
         for control in self.controls.values():
-            n_frames *= len(control.static_values)
-        if n_frames > MAX_FRAMES:
+            self.n_frames *= len(control.static_values)
+        if self.n_frames > MAX_FRAMES:
             raise ValueError(
-                f"{title!r}: {n_frames} precomputed frames exceed MAX_FRAMES={MAX_FRAMES}; "
+                f"{title!r}: {self.n_frames} precomputed frames exceed MAX_FRAMES={MAX_FRAMES}; "
                 "give the controls coarser static_values")
 
     # --- rendering ---------------------------------------------------------------------

@@ -13,9 +13,18 @@ in ``tests/nbval_sanitize.cfg`` replaces the numbers in exactly these two line s
 ...                "im2col", best_time(lambda: conv2d(x, W)))
 
 Prose never states a measured number: the cell prints it.
+
+Some measurements cannot be repeated while the book is built (they need PyTorch, or minutes):
+a script in ``benchmarks/`` stores them in ``book/measured/<name>.json`` and a chapter shows
+them with ``load_measured`` and ``tier_table``, labelled as measured on the build machine.
 """
 
+import json
 import time
+from pathlib import Path
+
+__all__ = ["PREFIX", "format_seconds", "format_speedup", "Timer", "best_time", "report_speedup",
+           "MEASURED", "load_measured", "tier_table"]
 
 PREFIX = "[time]"
 
@@ -94,3 +103,44 @@ def report_speedup(name_a, seconds_a, name_b, seconds_b):
     print(f"{PREFIX} {name_a}: {format_seconds(seconds_a)} | "
           f"{name_b}: {format_seconds(seconds_b)} | speedup: {format_speedup(ratio)}")
     return ratio
+
+
+#: Where benchmark scripts store the measurements the chapters show.
+MEASURED = Path(__file__).resolve().parents[2] / "book" / "measured"
+
+
+def load_measured(name, folder=None):
+    """The stored result of a benchmark script: ``book/measured/<name>.json`` as a dict."""
+    path = Path(folder or MEASURED) / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"load_measured: no stored measurement {path}; run the "
+                                f"benchmark script that writes it (see benchmarks/README.md)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+_TIER_NAMES = {"naive": "loops (cnn_course.naive)", "reference": "im2col (cnn_course.functional)",
+               "fast": "fast tier (cnn_course.fast)", "torch": "PyTorch eager"}
+
+
+def tier_table(result):
+    """A text table of a ``benchmarks/bench_conv_tiers.py`` result: time per image of each tier
+    and how many times slower than the fast tier, for the convolution and the pooling; then
+    the machine it was measured on. Tiers missing from the result (PyTorch) are left out."""
+    times, ratios = result["ms_per_image"], result["ratio_to_fast"]
+    tiers = [t for t in _TIER_NAMES if t in times["conv"]]
+    lines = [f"{'time per image':<31}{'conv fwd+bwd':>13}{'vs fast':>9}"
+             f"{'max-pool fwd+bwd':>18}{'vs fast':>9}"]
+    for t in tiers:
+        conv, pool = (format_seconds(times[op][t] / 1000) for op in ("conv", "pool"))
+        lines.append(f"{_TIER_NAMES[t]:<31}{conv:>13}{format_speedup(ratios['conv'][t]):>9}"
+                     f"{pool:>18}{format_speedup(ratios['pool'][t]):>9}")
+    machine, versions = result["machine"], result["versions"]
+    blas = machine.get("blas") or {}
+    lines.append("")
+    lines.append(f"Measured on the build machine, {result['date']}: {machine['cpu']}, one thread, "
+                 f"numpy {versions['numpy']}"
+                 + (f", OpenBLAS {blas.get('architecture')} kernel" if blas else "")
+                 + (f", torch {versions['torch']}" if versions.get("torch") else "") + ".")
+    if result.get("naive_note"):
+        lines.append(f"Note: {result['naive_note']}.")
+    return "\n".join(lines)

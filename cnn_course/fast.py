@@ -1,0 +1,379 @@
+"""The fast tier: the convolution and pooling ops of ``cnn_course.functional``, rearranged for
+speed. The layers in ``cnn_course.layers`` train with these.
+
+Same names, signatures, checks and results as the reference tier (``cnn_course.functional``,
+the im2col code chapter 5 derives); the tests assert that fast == functional == naive.
+Shapes: x (N, C, H, W), W (FN, C, FH, FW), y (N, FN, OH, OW) (pooling: (N, C, OH, OW)).
+
+What is done differently, and why it is faster:
+
+1. Batch-last layout. The reference unfolds x into col of shape (N*OH*OW, C*FH*FW), one row
+   per window, so every copy it makes runs over short rows of OW numbers. Here the image is
+   first copied (and zero-padded) once into a buffer laid out as (C, H, W, N): the batch is
+   the innermost axis, so each copy and each shifted add below runs over long contiguous
+   stretches of OW*N numbers, which is what numpy does fast.
+2. Strided window view instead of a loop of copies. ``as_strided`` lists every receptive field
+   of that buffer as a (C, FH, FW, OH, OW, N) view without copying anything; one copy of the
+   view is the patch matrix cols (C*FH*FW, OH*OW*N), im2col's matrix transposed.
+3. No transposes after the product. ``W2 @ cols`` comes out as (FN, OH*OW*N), already in
+   batch-last order; conv2d returns an (N, FN, OH, OW) *view* of it, and the next layer
+   (ReLU, pooling, this conv again) accepts that layout as it is. The backward pass reads dy
+   in the same order for free.
+4. Blocked col2im. The input gradient ``col2im(W2.T @ dy2)`` is computed a few output rows at
+   a time, so each block of patch gradients (about 1 MB) is scattered back while it is still
+   in the CPU cache, instead of one big product followed by one big scatter.
+5. No input gradient for the first layer: ``need_dx=False`` skips col2im entirely (nobody
+   needs the gradient of the images).
+6. Pooling without im2col. The maximum (or the sum) is taken over KH*KW strided views of the
+   input, one per kernel offset, updated in place. The backward pass compares the input with
+   the saved output to find each window's first maximum (never calling argmax); when the
+   windows tile the input (stride == kernel_size, no padding, as in LeNet) all windows are
+   handled by a few whole-array operations on an (N, C, OH, KH, OW, KW) view.
+
+Results are therefore not always C-contiguous; every op accepts any memory layout.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from cnn_course._validation import as_shape, check_float_array, check_same_dtype, check_shape
+from cnn_course.functional import _conv_args, _pool_args
+
+__all__ = ["conv2d", "conv2d_forward", "conv2d_backward",
+           "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward"]
+
+
+# Size of the blocks of patch gradients in conv2d_backward (floats): about 1 MB in float32.
+_BLOCK_FLOATS = 1 << 18
+
+
+# --------------------------------------------------------------------------- layouts
+
+def _alloc_like(x, shape, value=None):
+    """A new array of the given shape laid out in memory in x's axis order (outermost axis
+    first), filled with value (left uninitialised if None)."""
+    order = sorted(range(x.ndim), key=lambda a: -abs(x.strides[a]))
+    buf = np.empty([shape[a] for a in order], dtype=x.dtype)
+    if value is not None:
+        buf.fill(value)
+    return buf.transpose(np.argsort(order))
+
+
+def _like_layout(a, like):
+    """a itself if its axes are laid out in memory like those of ``like``, else a copy that is
+    (elementwise numpy ops are slow when their operands disagree)."""
+    def order(arr):
+        return sorted(range(arr.ndim), key=lambda ax: -abs(arr.strides[ax]))
+    if order(a) == order(like):
+        return a
+    out = _alloc_like(like, a.shape)
+    out[...] = a
+    return out
+
+
+def _pad_hw(x, padding, value=0):
+    """Pad the last two axes symmetrically by padding=(ph, pw), keeping x's memory layout;
+    return x itself if (0, 0)."""
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    *lead, H, W = x.shape
+    out = _alloc_like(x, (*lead, H + 2 * ph, W + 2 * pw), value)
+    out[..., ph:ph + H, pw:pw + W] = x
+    return out
+
+
+def _batch_last(x, padding):
+    """x (N, C, H, W), any layout -> zero-padded C-contiguous buffer (C, H+2ph, W+2pw, N).
+
+    No copy at all when x is already a batch-last view and padding is (0, 0).
+    """
+    xt = x.transpose(1, 2, 3, 0)
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return np.ascontiguousarray(xt)
+    C, H, W, N = xt.shape
+    out = np.zeros((C, H + 2 * ph, W + 2 * pw, N), dtype=x.dtype)
+    out[:, ph:ph + H, pw:pw + W] = xt
+    return out
+
+
+# --------------------------------------------------------------------------- window views
+
+def _windows_batch_last(xb, kernel, out_hw, stride, dilation):
+    """Every receptive field of a batch-last buffer xb (C, Hp, Wp, N), as a read-only view of
+    shape (C, FH, FW, OH, OW, N): conv2d's patch matrix before it is copied."""
+    sC, sH, sW, sN = xb.strides
+    C, N = xb.shape[0], xb.shape[3]
+    (FH, FW), (OH, OW), (sh, sw), (dh, dw) = kernel, out_hw, stride, dilation
+    return as_strided(xb, shape=(C, FH, FW, OH, OW, N),
+                      strides=(sC, dh * sH, dw * sW, sh * sH, sw * sW, sN), writeable=False)
+
+
+def _offsets(kernel):
+    return [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+
+
+def _offset_slices(i, j, out_hw, stride):
+    """Slices picking, for kernel offset (i, j), the input pixel each output position sees."""
+    (OH, OW), (sh, sw) = out_hw, stride
+    return (slice(i, i + sh * (OH - 1) + 1, sh), slice(j, j + sw * (OW - 1) + 1, sw))
+
+
+def _scatter_windows(d6, dxp, stride, dilation, row0=0):
+    """col2im core: add window gradients back onto the input grid, one kernel offset at a time.
+
+    d6 (C, FH, FW, R, OW, N), any strides, holds the gradients of the windows of output rows
+    row0 .. row0 + R - 1; they are added into dxp (C, Hp, Wp, N), the padded input's gradient
+    stored batch-last.
+    """
+    FH, FW, R, OW = d6.shape[1:5]
+    (sh, sw), (dh, dw) = stride, dilation
+    for i in range(FH):
+        top = row0 * sh + i * dh
+        rows = slice(top, top + sh * (R - 1) + 1, sh)
+        for j in range(FW):
+            cols = slice(j * dw, j * dw + sw * (OW - 1) + 1, sw)
+            dxp[:, rows, cols] += d6[:, i, j]
+
+
+# --------------------------------------------------------------------------- conv2d
+
+def _conv2d_cols(x, kernel, out_hw, stride, padding, dilation):
+    """The batch-last patch matrix, shape (C*FH*FW, OH*OW*N) (a copy)."""
+    N, C = x.shape[:2]
+    view = _windows_batch_last(_batch_last(x, padding), kernel, out_hw, stride, dilation)
+    return view.reshape(C * kernel[0] * kernel[1], out_hw[0] * out_hw[1] * N)
+
+
+def conv2d_forward(x, W, b=None, stride=1, padding=0, dilation=1):
+    """conv2d that also returns its patch matrix, for ``conv2d_backward`` to reuse.
+
+    Returns a tuple of:
+    - y: output of shape (N, FN, OH, OW), a view of a batch-last (FN, OH, OW, N) buffer
+    - cols: patch matrix of shape (C*FH*FW, OH*OW*N): im2col's matrix transposed, with its
+      columns in (oh, ow, n) order (batch last)
+    """
+    stride, padding, dilation, out_hw = _conv_args(x, W, b, stride, padding, dilation,
+                                                   "conv2d")
+    N = x.shape[0]
+    FN, C, FH, FW = W.shape
+    cols = _conv2d_cols(x, (FH, FW), out_hw, stride, padding, dilation)
+    y = W.reshape(FN, C * FH * FW) @ cols                     # (FN, OH*OW*N)
+    if b is not None:
+        y += b[:, None]
+    return y.reshape(FN, *out_hw, N).transpose(3, 0, 1, 2), cols
+
+
+def conv2d(x, W, b=None, stride=1, padding=0, dilation=1):
+    """2-D convolution (cross-correlation) over a batch; same as ``functional.conv2d``.
+
+    Inputs:
+    - x: data of shape (N, C, H, W)
+    - W: filters of shape (FN, C, FH, FW)
+    - b: biases of shape (FN,), or None
+    - stride, padding, dilation: ints or (h, w) pairs
+
+    Returns y of shape (N, FN, OH, OW), same dtype as x.
+    """
+    return conv2d_forward(x, W, b, stride, padding, dilation)[0]
+
+
+def conv2d_backward(dy, x, W, stride=1, padding=0, need_dx=True, *, dilation=1, cols=None):
+    """Gradients of a conv2d with respect to its input, filters and biases.
+
+    Inputs:
+    - dy: upstream gradient of shape (N, FN, OH, OW)
+    - x: the forward input, shape (N, C, H, W)
+    - W: the filters, shape (FN, C, FH, FW)
+    - stride, padding, dilation: as in the forward call
+    - need_dx: if False, skip the input gradient (the first layer does not need it)
+    - cols: the patch matrix returned by this module's ``conv2d_forward`` (recomputed if
+      None), shape (C*FH*FW, OH*OW*N)
+
+    Returns a tuple of:
+    - dx: gradient of shape (N, C, H, W), or None when need_dx is False
+    - dW: gradient of shape (FN, C, FH, FW)
+    - db: gradient of shape (FN,)
+    """
+    where = "conv2d_backward"
+    stride, padding, dilation, out_hw = _conv_args(x, W, None, stride, padding, dilation, where)
+    check_float_array(dy, "dy", 4, where=where)
+    N = x.shape[0]
+    FN, C, FH, FW = W.shape
+    check_shape(dy, (N, FN, *out_hw), "dy", where=where)
+    check_same_dtype(where, dy=dy, x=x)
+    if cols is None:
+        cols = _conv2d_cols(x, (FH, FW), out_hw, stride, padding, dilation)
+    else:
+        check_shape(cols, (C * FH * FW, out_hw[0] * out_hw[1] * N), "cols", where=where)
+    dy2 = dy.transpose(1, 2, 3, 0).reshape(FN, -1)            # (FN, OH*OW*N), free if batch-last
+    db = dy2.sum(axis=1)
+    dW = (cols @ dy2.T).T.reshape(W.shape)                    # this order is the faster product
+    if not need_dx:
+        return None, dW, db
+    return _conv2d_input_grad(dy2, W, x.shape, out_hw, stride, padding, dilation), dW, db
+
+
+def _conv2d_input_grad(dy2, W, x_shape, out_hw, stride, padding, dilation):
+    """dx = col2im(W2.T @ dy2), computed a few output rows at a time.
+
+    dy2 is the output gradient as (FN, OH*OW*N). Each block of patch gradients (about 1 MB)
+    is still in the cache when it is scattered back, which beats one big product followed by
+    one big scatter. Returns dx (N, C, H, W), a view of a batch-last buffer.
+    """
+    (N, C, H, Wd), (OH, OW), (ph, pw) = x_shape, out_hw, padding
+    FN, _, FH, FW = W.shape
+    Wt = W.reshape(FN, -1).T                                   # (C*FH*FW, FN)
+    dy3 = dy2.reshape(FN, OH, OW * N)
+    dxp = np.zeros((C, H + 2 * ph, Wd + 2 * pw, N), dtype=dy2.dtype)
+    rows_per_block = max(1, _BLOCK_FLOATS // (Wt.shape[0] * OW * N))
+    for r0 in range(0, OH, rows_per_block):
+        r1 = min(OH, r0 + rows_per_block)
+        d6 = (Wt @ dy3[:, r0:r1].reshape(FN, -1)).reshape(C, FH, FW, r1 - r0, OW, N)
+        _scatter_windows(d6, dxp, stride, dilation, r0)
+    return dxp[:, ph:ph + H, pw:pw + Wd].transpose(3, 0, 1, 2)
+
+
+# --------------------------------------------------------------------------- pooling
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """Max pooling; same as ``functional.max_pool2d``.
+
+    Inputs:
+    - x: data of shape (N, C, H, W)
+    - kernel_size: window size, int or (KH, KW)
+    - stride: defaults to kernel_size; padding: filled with -inf, at most kernel_size // 2
+
+    Returns y of shape (N, C, OH, OW), same dtype and memory layout as x.
+    """
+    kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
+    xp = _pad_hw(x, padding, -np.inf)
+    y = None
+    for i, j in _offsets(kernel):
+        view = xp[(Ellipsis, *_offset_slices(i, j, out_hw, stride))]
+        y = view.copy(order="K") if y is None else np.maximum(y, view, out=y)
+    return y
+
+
+def _max_pool_backward_tiled(dy, x, y, kernel):
+    """max_pool2d_backward when the windows tile the input (stride == kernel_size, no padding).
+
+    Views x as (N, C, OH, KH, OW, KW) blocks and finds every window's first maximum with a
+    few whole-array operations instead of one pass per kernel offset.
+    """
+    (N, C, H, W), (OH, OW), (KH, KW) = x.shape, y.shape[2:], kernel
+
+    def blocks(a):                                     # a view, never a copy
+        sN, sC, sH, sW = a.strides
+        return as_strided(a, shape=(N, C, OH, KH, OW, KW),
+                          strides=(sN, sC, KH * sH, sH, KW * sW, sW))
+
+    x6 = blocks(x)
+    hit = x6 == y[:, :, :, None, :, None]              # every maximum of every window
+    taken = None                                       # windows whose first maximum is known
+    for i, j in _offsets(kernel):
+        h = hit[:, :, :, i, :, j]
+        if taken is None:
+            taken = h.copy(order="K")
+        else:
+            np.greater(h, taken, out=h)                # h and not taken
+            taken |= h
+    exact = OH * KH == H and OW * KW == W
+    dx = _alloc_like(x, x.shape, None if exact else 0)
+    np.multiply(hit, dy[:, :, :, None, :, None], out=blocks(dx))
+    return dx
+
+
+def max_pool2d_backward(dy, x, kernel_size, stride=None, padding=0, *, y=None):
+    """Gradient of max pooling; same as ``functional.max_pool2d_backward`` (on ties the first
+    maximum of a window, in row-major order, gets the whole gradient).
+
+    Inputs:
+    - dy: upstream gradient of shape (N, C, OH, OW)
+    - x: the forward input, shape (N, C, H, W)
+    - kernel_size, stride, padding: as in the forward call
+    - y: the forward output (recomputed if None)
+
+    Returns dx of shape (N, C, H, W).
+    """
+    where = "max_pool2d_backward"
+    kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding, where)
+    check_float_array(dy, "dy", 4, where=where)
+    check_shape(dy, (*x.shape[:2], *out_hw), "dy", where=where)
+    check_same_dtype(where, dy=dy, x=x)
+    if y is None:
+        y = max_pool2d(x, kernel, stride, padding)
+    else:
+        check_shape(y, dy.shape, "y", where=where)
+    dy = _like_layout(dy, y)
+    if stride == kernel and padding == (0, 0):
+        return _max_pool_backward_tiled(dy, x, y, kernel)
+    xp = _pad_hw(x, padding, -np.inf)
+    dxp = np.zeros_like(xp)
+    overlapping = stride[0] < kernel[0] or stride[1] < kernel[1]
+    offsets = _offsets(kernel)
+    pending = None                 # windows whose maximum has not been found yet
+    for k, (i, j) in enumerate(offsets):
+        sl = (Ellipsis, *_offset_slices(i, j, out_hw, stride))
+        hit = xp[sl] == y
+        if pending is None:
+            pending = ~hit
+        else:
+            hit &= pending
+            if k < len(offsets) - 1:
+                pending ^= hit
+        if overlapping:
+            dxp[sl] += dy * hit
+        else:
+            np.multiply(dy, hit, out=dxp[sl])
+    ph, pw = padding
+    return dxp[..., ph:ph + x.shape[2], pw:pw + x.shape[3]]
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Average pooling (zero padding counts in the mean); same as ``functional.avg_pool2d``.
+
+    Inputs:
+    - x: data of shape (N, C, H, W)
+    - kernel_size, stride (defaults to kernel_size), padding (at most kernel_size // 2)
+
+    Returns y of shape (N, C, OH, OW), same dtype as x.
+    """
+    kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding, "avg_pool2d")
+    xp = _pad_hw(x, padding)
+    y = None
+    for i, j in _offsets(kernel):
+        view = xp[(Ellipsis, *_offset_slices(i, j, out_hw, stride))]
+        y = view.copy(order="K") if y is None else np.add(y, view, out=y)
+    y *= 1.0 / (kernel[0] * kernel[1])
+    return y
+
+
+def avg_pool2d_backward(dy, x_shape, kernel_size, stride=None, padding=0):
+    """Gradient of average pooling; same as ``functional.avg_pool2d_backward``.
+
+    Inputs:
+    - dy: upstream gradient of shape (N, C, OH, OW)
+    - x_shape: (N, C, H, W), the shape of the forward input
+    - kernel_size, stride, padding: as in the forward call
+
+    Returns dx of shape x_shape, same dtype as dy.
+    """
+    where = "avg_pool2d_backward"
+    check_float_array(dy, "dy", 4, where=where)
+    x_shape = as_shape(x_shape, "x_shape", where=where)
+    probe = np.broadcast_to(np.zeros((), dy.dtype), x_shape)
+    kernel, stride, padding, out_hw = _pool_args(probe, kernel_size, stride, padding, where)
+    check_shape(dy, (*x_shape[:2], *out_hw), "dy", where=where)
+    (ph, pw), (N, C, H, W) = padding, x_shape
+    dxp = _alloc_like(dy, (N, C, H + 2 * ph, W + 2 * pw), 0)     # in dy's memory layout
+    g = dy * (1.0 / (kernel[0] * kernel[1]))
+    overlapping = stride[0] < kernel[0] or stride[1] < kernel[1]
+    for i, j in _offsets(kernel):
+        sl = (Ellipsis, *_offset_slices(i, j, out_hw, stride))
+        if overlapping:
+            dxp[sl] += g
+        else:
+            dxp[sl] = g
+    return dxp[..., ph:ph + H, pw:pw + W]

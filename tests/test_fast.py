@@ -1,0 +1,258 @@
+"""The three tiers agree: cnn_course.fast (what the layers train with) == cnn_course.functional
+(the reference the book derives) == cnn_course.naive (loops), for the forward pass and every
+gradient, on random seeded shapes; plus the fast tier's own code paths (row blocks, tiled
+pooling, batch-last layouts)."""
+
+import numpy as np
+import pytest
+
+from cnn_course import fast, naive
+from cnn_course import functional as F
+
+TOL = {np.float64: 1e-10, np.float32: 1e-4}
+TIERS = {"fast": fast, "reference": F}
+
+
+def max_rel(a, b):
+    """Largest entrywise gap relative to the largest entry (0 for equal arrays)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+# ------------------------------------------------------------------ random cases
+
+def _conv_cases(n=24, seed=2024):
+    """(x_shape, W_shape, stride, padding, dilation): non-square everything, pairs throughout."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(n):
+        FH, FW = (int(v) for v in rng.integers(1, 6, size=2))
+        stride = tuple(int(v) for v in rng.integers(1, 4, size=2))
+        padding = tuple(int(v) for v in rng.integers(0, 3, size=2))
+        dilation = (1, 1)
+        if rng.random() < 0.4:
+            dilation = tuple(int(v) for v in rng.integers(1, 4, size=2))
+        H = max(1, dilation[0] * (FH - 1) + 1 - 2 * padding[0]) + int(rng.integers(0, 7))
+        W = max(1, dilation[1] * (FW - 1) + 1 - 2 * padding[1]) + int(rng.integers(0, 7))
+        N, C, FN = (int(v) for v in rng.integers(1, 4, size=3))
+        cases.append(((N, C, H, W), (FN, C, FH, FW), stride, padding, dilation))
+    return cases
+
+
+def _pool_cases(n=16, seed=77):
+    """(x_shape, kernel, stride or None, padding) with padding <= kernel // 2."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(n):
+        k = tuple(int(v) for v in rng.integers(1, 5, size=2))
+        s = None if rng.random() < 0.3 else tuple(int(v) for v in rng.integers(1, 4, size=2))
+        p = tuple(int(rng.integers(0, kk // 2 + 1)) for kk in k)
+        H, W = (kk + int(rng.integers(0, 7)) for kk in k)
+        N, C = (int(v) for v in rng.integers(1, 4, size=2))
+        cases.append(((N, C, H, W), k, s, p))
+    return cases
+
+
+CONV_CASES = _conv_cases()
+POOL_CASES = _pool_cases()
+
+
+def _leftover(n, k, p, s, d=1):
+    """Input rows no window reaches at the far end (0 when the stride divides evenly)."""
+    return (n + 2 * p - d * (k - 1) - 1) % s
+
+
+def test_the_random_cases_cover_what_they_claim():
+    xs, ws = [c[0] for c in CONV_CASES], [c[1] for c in CONV_CASES]
+    assert any(x[0] > 1 for x in xs) and any(x[1] > 1 for x in xs)       # batch, channels
+    assert any(x[2] != x[3] for x in xs) and any(w[2] != w[3] for w in ws)  # non-square
+    for i in (2, 3, 4):                                     # stride, padding, dilation pairs
+        assert any(c[i][0] != c[i][1] for c in CONV_CASES)
+    assert any(_leftover(x[2], w[2], p[0], s[0], d[0]) > 0          # strides that leave rows
+               for x, w, s, p, d in CONV_CASES)
+    assert any(s is None for _, _, s, _ in POOL_CASES)                   # default stride
+    assert any(s is not None and (s[0] < k[0] or s[1] < k[1]) for _, k, s, _ in POOL_CASES)
+    assert any(p != (0, 0) for *_, p in POOL_CASES)
+
+
+def _conv_data(case, dtype, seed):
+    x_shape, w_shape, *_ = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    W = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    return x, W, b, rng
+
+
+def _f64(*arrays):
+    return [a.astype(np.float64) for a in arrays]
+
+
+# ------------------------------------------------------------------ convolution
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+def test_conv2d_forward_fast_equals_reference_equals_naive(case, dtype):
+    _, _, stride, padding, dilation = case
+    x, W, b, _ = _conv_data(case, dtype, seed=1)
+    want = naive.conv2d_naive(*_f64(x, W, b), stride, padding, dilation)
+    got = {name: tier.conv2d(x, W, b, stride, padding, dilation) for name, tier in TIERS.items()}
+    for name, y in got.items():
+        assert y.dtype == dtype, name
+        assert max_rel(y, want) <= TOL[dtype], name
+    assert max_rel(got["fast"], got["reference"]) <= TOL[dtype]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", CONV_CASES, ids=str)
+def test_conv2d_gradients_fast_equal_reference_equal_naive(case, dtype):
+    _, _, stride, padding, dilation = case
+    x, W, b, rng = _conv_data(case, dtype, seed=2)
+    dy = rng.standard_normal(naive.conv2d_naive(x, W, b, stride, padding, dilation).shape)
+    dy = dy.astype(dtype)
+    want = naive.conv2d_backward_naive(*_f64(dy, x, W), stride, padding, dilation)
+    for name, tier in TIERS.items():
+        y, cache = tier.conv2d_forward(x, W, b, stride, padding, dilation)
+        got = tier.conv2d_backward(dy, x, W, stride, padding, dilation=dilation, cols=cache)
+        for which, g, w in zip(("dx", "dW", "db"), got, want):
+            assert g.dtype == dtype, (name, which)
+            assert max_rel(g, w) <= TOL[dtype], (name, which)
+
+
+@pytest.mark.parametrize("name", TIERS)
+def test_conv2d_backward_without_the_cache_or_without_dx_gives_the_same_gradients(name):
+    tier = TIERS[name]
+    rng = np.random.default_rng(3)
+    x, W = rng.standard_normal((3, 2, 9, 7)), rng.standard_normal((4, 2, 3, 2))
+    y, cache = tier.conv2d_forward(x, W, None, (2, 1), (1, 0))
+    dy = rng.standard_normal(y.shape)
+    with_cache = tier.conv2d_backward(dy, x, W, (2, 1), (1, 0), cols=cache)
+    recomputed = tier.conv2d_backward(dy, x, W, (2, 1), (1, 0))
+    no_dx = tier.conv2d_backward(dy, x, W, (2, 1), (1, 0), need_dx=False)
+    assert no_dx[0] is None
+    for a, b in zip(with_cache, recomputed):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(no_dx[1], with_cache[1])
+    np.testing.assert_array_equal(no_dx[2], with_cache[2])
+
+
+def test_the_tiers_caches_hold_the_same_windows_in_different_layouts():
+    # reference: im2col's (N*OH*OW, C*FH*FW); fast: (C*FH*FW, OH*OW*N), batch last
+    rng = np.random.default_rng(4)
+    x, W = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))
+    col = F.conv2d_forward(x, W, padding=1)[1]
+    cols = fast.conv2d_forward(x, W, padding=1)[1]
+    N, OHW, K = 2, 6 * 6, 3 * 3 * 2
+    assert col.shape == (N * OHW, K) and cols.shape == (K, OHW * N)
+    np.testing.assert_array_equal(col, F.im2col(x, 3, 2, pad=1))
+    np.testing.assert_array_equal(cols, col.reshape(N, OHW, K).transpose(2, 1, 0).reshape(K, -1))
+
+
+@pytest.mark.parametrize("case", CONV_CASES[1::3], ids=str)
+def test_fast_input_gradient_in_row_blocks_matches_naive(monkeypatch, case):
+    # Real layers compute dx a few output rows at a time once the patch gradients pass about
+    # 1 MB; tiny blocks force that path on small shapes.
+    monkeypatch.setattr(fast, "_BLOCK_FLOATS", 1)
+    _, _, stride, padding, dilation = case
+    x, W, _, rng = _conv_data(case, np.float64, seed=5)
+    dy = rng.standard_normal(fast.conv2d(x, W, None, stride, padding, dilation).shape)
+    dx = fast.conv2d_backward(dy, x, W, stride, padding, dilation=dilation)[0]
+    want = naive.conv2d_backward_naive(dy, x, W, stride, padding, dilation)[0]
+    assert max_rel(dx, want) <= 1e-10
+
+
+def test_fast_blocks_of_several_rows_match_one_block(monkeypatch):
+    rng = np.random.default_rng(9)
+    x, W = rng.standard_normal((3, 2, 11, 9)), rng.standard_normal((4, 2, 3, 3))
+    dy = rng.standard_normal((3, 4, 6, 5))
+    whole = fast.conv2d_backward(dy, x, W, 2, 1)[0]
+    monkeypatch.setattr(fast, "_BLOCK_FLOATS", 2 * 18 * 5 * 3)     # two output rows per block
+    assert max_rel(fast.conv2d_backward(dy, x, W, 2, 1)[0], whole) <= 1e-14
+
+
+# ------------------------------------------------------------------ pooling
+
+def _pool_input(x_shape, dtype, values, seed):
+    rng = np.random.default_rng(seed)
+    if values == "ties":                      # values in {-1, 0, 1}: most windows tie
+        return rng.integers(-1, 2, size=x_shape).astype(dtype), rng
+    return rng.standard_normal(x_shape).astype(dtype), rng
+
+
+@pytest.mark.parametrize("values", ["distinct", "ties"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", POOL_CASES, ids=str)
+def test_pooling_fast_equals_reference_equals_naive(case, dtype, values):
+    x_shape, k, s, p = case
+    x, rng = _pool_input(x_shape, dtype, values, seed=6)
+    x64 = x.astype(np.float64)
+    y_max = naive.max_pool2d_naive(x64, k, s, p)
+    y_avg = naive.avg_pool2d_naive(x64, k, s, p)
+    dy = rng.standard_normal(y_max.shape).astype(dtype)
+    dx_max = naive.max_pool2d_backward_naive(dy.astype(np.float64), x64, k, s, p)
+    dx_avg = naive.avg_pool2d_backward_naive(dy.astype(np.float64), x64, k, s, p)
+    for name, tier in TIERS.items():
+        got = {"max": tier.max_pool2d(x, k, s, p), "avg": tier.avg_pool2d(x, k, s, p),
+               "dmax": tier.max_pool2d_backward(dy, x, k, s, p),
+               "davg": tier.avg_pool2d_backward(dy, x.shape, k, s, p)}
+        for key, want in (("max", y_max), ("avg", y_avg), ("dmax", dx_max), ("davg", dx_avg)):
+            assert got[key].dtype == dtype, (name, key)
+            assert max_rel(got[key], want) <= TOL[dtype], (name, key)
+        np.testing.assert_array_equal(got["max"], y_max.astype(dtype))       # max is exact
+
+
+def test_tie_inputs_really_tie():
+    x, _ = _pool_input((2, 2, 6, 6), np.float64, "ties", seed=6)
+    windows = x.reshape(2, 2, 3, 2, 3, 2).transpose(0, 1, 2, 4, 3, 5).reshape(-1, 4)
+    assert np.mean([(w == w.max()).sum() > 1 for w in windows]) > 0.3
+
+
+@pytest.mark.parametrize("name", TIERS)
+@pytest.mark.parametrize("x_shape", [(2, 3, 8, 8), (2, 3, 7, 9)])     # exact cover and ragged
+def test_max_pool_ties_send_the_gradient_to_the_first_maximum(name, x_shape):
+    # stride == kernel, no padding: the fast tier's tiled path
+    x = np.zeros(x_shape)
+    x[:, :, 1::2, 1::2] = 1.0                 # every full 2x2 window: one 1 at its bottom right
+    x[0, 0] = 0.0                             # and image 0, channel 0: all ties at 0
+    dy = np.random.default_rng(7).standard_normal((2, 3, x_shape[2] // 2, x_shape[3] // 2))
+    dx = TIERS[name].max_pool2d_backward(dy, x, 2)
+    np.testing.assert_array_equal(dx, naive.max_pool2d_backward_naive(dy, x, 2))
+    OH, OW = dy.shape[2:]
+    np.testing.assert_array_equal(dx[0, 0, 0:2 * OH:2, 0:2 * OW:2], dy[0, 0])   # top-left wins
+    np.testing.assert_array_equal(dx[1, 2, 1:2 * OH:2, 1:2 * OW:2], dy[1, 2])   # the lone 1s
+
+
+# ------------------------------------------------------------------ memory layouts
+
+def _layouts(a):
+    """The same values in three memory layouts: NCHW, batch-last (C, H, W, N), and W-first."""
+    return [np.ascontiguousarray(a),
+            np.ascontiguousarray(a.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2),
+            np.ascontiguousarray(a.transpose(3, 2, 1, 0)).transpose(3, 2, 1, 0)]
+
+
+def test_fast_results_do_not_depend_on_memory_layout():
+    rng = np.random.default_rng(8)
+    x, W = rng.standard_normal((3, 2, 7, 6)), rng.standard_normal((4, 2, 3, 3))
+    dy = rng.standard_normal((3, 4, 4, 3))
+    ref_y, ref_grads = naive.conv2d_naive(x, W, None, 2, 1), naive.conv2d_backward_naive(
+        dy, x, W, 2, 1)
+    p = np.maximum(x, 0)
+    dyp = rng.standard_normal((3, 2, 7, 6))
+    for xl, dyl, pl, dypl in zip(_layouts(x), _layouts(dy), _layouts(p), _layouts(dyp)):
+        assert max_rel(fast.conv2d(xl, W, None, 2, 1), ref_y) <= 1e-12
+        for got, want in zip(fast.conv2d_backward(dyl, xl, W, 2, 1), ref_grads):
+            assert max_rel(got, want) <= 1e-12
+        y = fast.max_pool2d(pl, 3, 1, 1)
+        np.testing.assert_array_equal(y, naive.max_pool2d_naive(p, 3, 1, 1))
+        assert max_rel(fast.max_pool2d_backward(dypl, pl, 3, 1, 1, y=y),
+                       naive.max_pool2d_backward_naive(dyp, p, 3, 1, 1)) <= 1e-14
+
+
+def test_fast_conv_output_is_a_batch_last_view_that_the_next_op_accepts():
+    rng = np.random.default_rng(9)
+    x, W = rng.standard_normal((4, 1, 8, 8)), rng.standard_normal((3, 1, 3, 3))
+    y = fast.conv2d(x, W, padding=1)
+    assert not y.flags.c_contiguous and y.strides[0] == y.itemsize   # batch innermost
+    np.testing.assert_array_equal(fast.max_pool2d(y, 2), F.max_pool2d(np.ascontiguousarray(y), 2))

@@ -1,0 +1,195 @@
+"""The committed notebooks store text outputs only: no image bytes, no widget views.
+
+Policy (README, "Refreshing the notebooks' stored outputs"): strict nbval compares the stored
+TEXT outputs with a fresh run, and the book build executes the notebooks itself (_config.yml,
+execute_notebooks: cache), so git needs no image bytes. .ci/execute_notebooks.py strips them
+when it writes a notebook: image/png and image/jpeg outputs are removed, and every base64 data
+URI inside an HTML output (the frames of an interactive figure) becomes one constant 1x1
+placeholder. These tests keep it so, and check that the stripping changes nothing that nbval
+compares (tests/nbval_sanitize.cfg). Fix a failure with:
+
+    .venv/bin/python .ci/execute_notebooks.py --strip-only book/NN_name.ipynb
+"""
+
+import base64
+import copy
+import importlib.util
+import io
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbval.plugin import get_sanitize_patterns
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((REPO / "book").glob("*.ipynb"))
+SANITIZE_CFG = Path(__file__).with_name("nbval_sanitize.cfg")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+ANY_DATA_URI = re.compile(r"data:image/([\w.+-]+);base64,([A-Za-z0-9+/=]*)")
+FIX = "fix: .venv/bin/python .ci/execute_notebooks.py --strip-only {path}"
+
+
+def _load_script():
+    spec = importlib.util.spec_from_file_location(
+        "execute_notebooks", REPO / ".ci" / "execute_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+script = _load_script()
+
+
+def sanitize(text):
+    """Apply tests/nbval_sanitize.cfg exactly as nbval does (same parser, same order)."""
+    for regex, replace in get_sanitize_patterns(SANITIZE_CFG.read_text(encoding="utf-8")):
+        text = re.sub(regex, replace, text)
+    return text
+
+
+def _outputs(nb):
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            yield index, output
+
+
+def _strings(value):
+    """Every string inside an output's data (values may be strings, lists, dicts)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _rel(path):
+    return path.relative_to(REPO).as_posix()
+
+
+def test_book_has_notebooks():
+    assert NOTEBOOKS, "no notebooks in book/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_notebook_has_no_image_payload(path):
+    nb = nbformat.read(path, as_version=4)
+    problems = []
+    for index, output in _outputs(nb):
+        data = output.get("data", {})
+        for kind in script.IMAGE_OUTPUTS:
+            if kind in data:
+                problems.append(f"cell {index}: {kind} output")
+        for text in _strings(data):
+            for m in ANY_DATA_URI.finditer(text):
+                if m.group(0) != script.placeholder_uri(m.group(1)):
+                    problems.append(f"cell {index}: data:image/{m.group(1)} URI of "
+                                    f"{len(m.group(2))} base64 characters")
+    assert not problems, (f"{_rel(path)} stores image bytes ({len(problems)}): {problems[:5]}; "
+                          + FIX.format(path=_rel(path)))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_notebook_has_no_widget_view_or_state(path):
+    nb = nbformat.read(path, as_version=4)
+    views = [index for index, output in _outputs(nb) if WIDGET_VIEW in output.get("data", {})]
+    assert not views, f"{_rel(path)}: widget views in cells {views}; " + FIX.format(path=_rel(path))
+    assert "widgets" not in nb.metadata, (f"{_rel(path)}: stores widget state; "
+                                          + FIX.format(path=_rel(path)))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_notebook_is_already_stripped(path):
+    """--strip-only would change nothing: no volatile metadata, no image, no widget view."""
+    nb = nbformat.read(path, as_version=4)
+    stripped = script.strip(copy.deepcopy(nb))
+    assert json.dumps(stripped, sort_keys=True) == json.dumps(nb, sort_keys=True), (
+        f"{_rel(path)} was not written by .ci/execute_notebooks.py; " + FIX.format(path=_rel(path)))
+
+
+def test_placeholder_is_a_valid_1x1_transparent_png():
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(base64.b64decode(script.PLACEHOLDER_PNG)))
+    assert image.format == "PNG" and image.size == (1, 1)
+    assert image.convert("RGBA").getpixel((0, 0))[3] == 0
+    assert len(script.PLACEHOLDER_PNG) < 100
+
+
+def _png_uri(color):
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), color).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _figure_notebook():
+    """A notebook shaped like the chapters' outputs: a plot (image/png + text/plain) and an
+    interactive figure (text/html player with frames, text/plain), and an image-only output."""
+    from cnn_course.widgets.core import InteractiveFigure, Slider
+
+    def draw(fig, shift):
+        fig.add_subplot().plot([0, 1], [shift, shift + 1])
+        return f"shift {shift}"
+
+    figure = InteractiveFigure(draw, {"shift": Slider(range(3))}, title="test", figsize=(2, 1))
+    plot = nbformat.v4.new_output(
+        "display_data", data={"image/png": _png_uri("red").split(",", 1)[1],
+                              "text/plain": "<Figure size 200x100 with 1 Axes>"},
+        metadata={"image/png": {"width": 4, "height": 3}})
+    player = nbformat.v4.new_output(
+        "execute_result", data={"text/html": figure.static_html(),
+                                "text/plain": figure.describe()}, execution_count=2)
+    image_only = nbformat.v4.new_output("display_data",
+                                        data={"image/jpeg": "/9j/4AAQSkZJRgABAQ=="})
+    stream = nbformat.v4.new_output("stream", name="stdout", text="hello\n")
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("plot()", outputs=[plot, stream], execution_count=1),
+        nbformat.v4.new_code_cell("figure", outputs=[player], execution_count=2),
+        nbformat.v4.new_code_cell("show()", outputs=[image_only], execution_count=3),
+    ])
+    return nb
+
+
+def test_strip_removes_every_image_byte_and_keeps_what_nbval_compares():
+    nb = _figure_notebook()
+    before = copy.deepcopy(nb)
+    script.strip(nb)
+    plot, stream = nb.cells[0].outputs
+    assert "image/png" not in plot.data and "image/png" not in plot.metadata
+    assert plot.data["text/plain"] == "<Figure size 200x100 with 1 Axes>"
+    assert stream.text == "hello\n"
+    assert nb.cells[2].outputs == [], "an output that held only an image is dropped"
+
+    html_before = before.cells[1].outputs[0].data["text/html"]
+    html_after = nb.cells[1].outputs[0].data["text/html"]
+    frames = ANY_DATA_URI.findall(html_before)
+    assert len(frames) >= 2 and len(set(frames)) >= 2
+    assert set(ANY_DATA_URI.findall(html_after)) == {("png", script.PLACEHOLDER_PNG)}
+    assert len(ANY_DATA_URI.findall(html_after)) == len(frames), "one placeholder per frame"
+    # What strict nbval sees is unchanged: the sanitizer maps both to the same text.
+    assert sanitize(html_after) == sanitize(html_before)
+    assert "<IMAGE-BYTES>" in sanitize(html_after)
+    assert nb.cells[1].outputs[0].data["text/plain"] == before.cells[1].outputs[0].data["text/plain"]
+
+
+def test_strip_keeps_the_data_uri_type_for_the_sanitizer():
+    """The sanitizer keeps the image type (data:image/\\1;...): the placeholder must too."""
+    for kind in ("png", "jpeg", "gif", "webp", "svg+xml"):
+        html = f'<img src="data:image/{kind};base64,AAAABBBBCCCC+/==">'
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+            nbformat.v4.new_output("display_data", data={"text/html": html})])])
+        stripped = script.strip(nb).cells[0].outputs[0].data["text/html"]
+        assert stripped == f'<img src="{script.placeholder_uri(kind)}">'
+        assert sanitize(stripped) == sanitize(html)
+
+
+def test_strip_is_idempotent():
+    nb = script.strip(_figure_notebook())
+    again = script.strip(copy.deepcopy(nb))
+    assert json.dumps(again, sort_keys=True) == json.dumps(nb, sort_keys=True)
