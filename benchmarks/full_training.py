@@ -4,7 +4,7 @@ For each model (by default the modern LeNet-5 for 5 epochs) the script calls
 ``cnn_course.train.train_mnist`` on the 60,000 training images (Adam, lr 1e-3, batch 128,
 float32, seed 0, one thread) and evaluates the 10,000 test images after every epoch. It writes
 the per-epoch test accuracy, training loss and seconds, the total training time, the date and
-the machine to ``benchmarks/results/full_training.json`` and prints a table.
+the machine to ``book/measured/full_training.json`` (which chapter 6 shows) and prints a table.
 
 Run:  .venv/bin/python benchmarks/full_training.py [--models lenet-modern simple-convnet]
                                                    [--epochs 5] [--out PATH]
@@ -30,7 +30,7 @@ import numpy as np                    # noqa: E402
 from cnn_course.models import build_model   # noqa: E402
 from cnn_course.train import train_mnist    # noqa: E402
 
-OUT = Path(__file__).resolve().parent / "results" / "full_training.json"
+OUT = Path(__file__).resolve().parents[1] / "book" / "measured" / "full_training.json"
 
 
 def run(name, epochs, seed=0):

@@ -273,6 +273,14 @@ def _check_curves(fig):
         assert list(line.get_ydata()) == h.test_acc
 
 
+def _check_history(fig):
+    h = RUNS["lenet-modern, MNIST 10k"]
+    loss, acc = fig.axes
+    assert list(loss.lines[0].get_ydata()) == h.train_loss
+    assert [list(line.get_ydata()) for line in acc.lines] == [h.train_acc, h.test_acc]
+    assert list(loss.lines[0].get_xdata()) == [1, 2, 3]
+
+
 def _static(function, n_axes, check, *args, **kwargs):
     return pytest.param(function, args, kwargs, n_axes, check,
                         id=f"{function.__module__.rsplit('.', 1)[-1][:4]}-{function.__name__}")
@@ -294,6 +302,7 @@ STATIC_FIGURES = [
     _static(ch6.plot_misclassified, 8, _check_misclassified, DIGITS[:2, 0], [1, 7], [2, 3],
             [0.5, 0.6]),
     _static(ch6.plot_curves, 1, _check_curves, RUNS),
+    _static(ch6.plot_history, 2, _check_history, RUNS["lenet-modern, MNIST 10k"]),
 ]
 
 

@@ -120,7 +120,7 @@ def draw_blocks(fig, C=3, FN=2, N=1, H=7, W=7, FH=3, FW=3):
     every filter is a block as deep as the input; filter f makes output channel f (same
     colour); with N > 1 the same filters are applied to every sample.
     """
-    OH, OW = H - FH + 1, W - FW + 1
+    OH, OW = F.conv_output_size((H, W), (FH, FW))
     ax = fig.add_axes((0, 0, 1, 1))
     panel_off(ax)
     ax.set_aspect("equal")
@@ -296,7 +296,7 @@ def channel_explorer(x, W=None, b=None, *, pixel=(24, 20), filter_names=None):
     if b.shape != (FN,):
         raise ValueError(f"channel_explorer: b must have shape ({FN},), got {b.shape}")
     names = list(filter_names) if filter_names is not None else [f"filter {f}" for f in range(FN)]
-    OH, OW = x.shape[1] - W.shape[2] + 1, x.shape[2] - W.shape[3] + 1
+    OH, OW = F.conv_output_size(x.shape[1:], W.shape[2:])
     if not (0 <= pixel[0] < OH and 0 <= pixel[1] < OW):
         raise ValueError(f"channel_explorer: pixel {pixel} is outside the {OH}x{OW} output")
     scene = _ChannelScene(x, W, b, tuple(pixel), names)

@@ -24,7 +24,7 @@ from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
 from cnn_course.widgets.draw import number_grid, panel_off, panel_title
 
 __all__ = ["lenet_inspector", "training_curve_viewer", "plot_filters", "plot_stage_maps",
-           "plot_confusion", "plot_misclassified", "plot_curves", "lenet_stages"]
+           "plot_confusion", "plot_misclassified", "plot_curves", "plot_history", "lenet_stages"]
 
 
 def lenet_stages(model):
@@ -284,6 +284,21 @@ def plot_misclassified(images, labels, predictions, confidences, *, ncols=8, cla
         ax.imshow(np.asarray(images[k]).reshape(28, 28), cmap="gray_r")
         ax.set_title(f"{names[labels[k]]} -> {names[predictions[k]]}\n({confidences[k]:.2f})",
                      fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history):
+    """One run's training curves: its loss per epoch (left) and its training and test accuracy
+    per epoch (right), from a ``cnn_course.train.History``."""
+    fig, (loss, acc) = plt.subplots(1, 2, figsize=(8, 2.8))
+    epochs = np.arange(1, history.epochs + 1)
+    loss.plot(epochs, history.train_loss, "o-")
+    loss.set(xlabel="epoch", ylabel="training loss", xticks=epochs)
+    acc.plot(epochs, history.train_acc, "o-", label="train")
+    acc.plot(epochs, history.test_acc, "s--", label="test")
+    acc.set(xlabel="epoch", ylabel="accuracy", xticks=epochs)
+    acc.legend()
     fig.tight_layout()
     return fig
 
