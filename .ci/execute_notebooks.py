@@ -35,8 +35,12 @@ notebooks' stored outputs"; tests/test_notebooks_stored.py enforces it):
   the same tiny placeholder, a 1x1 transparent PNG; the markup around it stays, and strict nbval
   compares it exactly as before, because tests/nbval_sanitize.cfg replaces the payload of every
   data URI, fresh or stored, with <IMAGE-BYTES>.
-`--strip-only` applies all of this (metadata, widget views, images) without executing, e.g. to a
-notebook saved from JupyterLab with its figures.
+Hints and solutions wait until the learner asks for them: a cell that calls `hint(` or
+`solution(` keeps no stored output (JupyterLab shows stored outputs before anything runs, whatever
+the `hide-output` tag says; the book executes the notebooks itself and shows them there), and is
+tagged `nbval-ignore-output` so that strict nbval does not compare its fresh output with nothing.
+`--strip-only` applies all of this (metadata, widget views, images, hint and solution outputs)
+without executing, e.g. to a notebook saved from JupyterLab with its figures.
 """
 
 import argparse
@@ -142,12 +146,36 @@ def strip_image_payloads(nb):
     return nb
 
 
+# A code cell that asks for help: it calls hint(...) or solution(...) (also as core.hint(...)),
+# not e.g. shape_hint(...) or reference_solution(...).
+ASKS_FOR_HELP = re.compile(r"(?<![\w])(?:hint|solution)\s*\(")
+IGNORE_OUTPUT_TAG = "nbval-ignore-output"
+
+
+def asks_for_help(cell):
+    """True for a code cell that calls hint( or solution(: its output is never stored."""
+    return cell.cell_type == "code" and bool(ASKS_FOR_HELP.search(cell.source))
+
+
+def drop_help_outputs(nb):
+    """Empty the outputs of the cells that call hint( or solution(, and tag them
+    nbval-ignore-output (other tags, e.g. hide-output, stay)."""
+    for cell in nb.cells:
+        if asks_for_help(cell):
+            cell.outputs = []
+            tags = cell.metadata.setdefault("tags", [])
+            if IGNORE_OUTPUT_TAG not in tags:
+                tags.append(IGNORE_OUTPUT_TAG)
+    return nb
+
+
 def strip(nb):
     """Everything written to book/ goes through here: no volatile metadata, no dangling widget
-    views, no image payloads."""
+    views, no image payloads, no hint or solution outputs."""
     strip_volatile_metadata(nb)
     drop_widget_views(nb)
     strip_image_payloads(nb)
+    drop_help_outputs(nb)
     nbformat.validate(nb)
     return nb
 
@@ -181,8 +209,9 @@ def main(argv=None):
     parser.add_argument("--timeout", type=int, default=1200,
                         help="seconds allowed per cell (default: %(default)s)")
     parser.add_argument("--strip-only", action="store_true",
-                        help="do not execute: only strip image payloads, widget views and "
-                             "volatile metadata from the stored outputs")
+                        help="do not execute: only strip image payloads, widget views, hint "
+                             "and solution outputs and volatile metadata from the stored "
+                             "outputs")
     args = parser.parse_args(argv)
     notebooks = args.notebooks or sorted((REPO / "book").glob("*.ipynb"))
     if not notebooks:

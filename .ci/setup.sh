@@ -1,4 +1,5 @@
-# Shared set-up for .ci/run (every test) and .ci/book (build and open the book).
+# Shared set-up for .ci/run (every test), .ci/book (build and open the book) and .ci/lab (the
+# live course in JupyterLab).
 # Sourced, not run:  source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 #
 # Works on a fresh Debian/Ubuntu machine that has Python 3.11: everything else is installed

@@ -40,6 +40,7 @@ import numpy as np                    # noqa: E402
 
 from cnn_course import fast, naive    # noqa: E402
 from cnn_course import functional as F  # noqa: E402
+from cnn_course.widgets.timing import cpu_model  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "book" / "measured" / "conv_tiers.json"
 N, N_NAIVE = 64, 2
@@ -91,16 +92,6 @@ def torch_steps(torch, x, W, b, dy, xp, dyp):
 
 
 # --------------------------------------------------------------------------- machine facts
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
 
 def blas_info():
     """The BLAS numpy uses (library, version, kernel), via threadpoolctl when installed."""

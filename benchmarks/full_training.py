@@ -29,6 +29,7 @@ import numpy as np                    # noqa: E402
 
 from cnn_course.models import build_model   # noqa: E402
 from cnn_course.train import train_mnist    # noqa: E402
+from cnn_course.widgets.timing import cpu_model  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "book" / "measured" / "full_training.json"
 
@@ -69,7 +70,7 @@ def main(argv=None):
               f"{result['total_seconds']} s of training")
     record = {
         "date": datetime.date.today().isoformat(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or '?'}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {cpu_model()}",
         "python": platform.python_version(),
         "numpy": np.__version__,
         "threads": 1,

@@ -54,7 +54,7 @@ def is_chapter(page):
 
 # Tests that need the built book, a browser or JupyterLab (minutes, not seconds) get the `book`
 # marker from the fixtures they use, so `pytest -m "not book"` runs the quick unit tests alone.
-BOOK_FIXTURES = {"built_book", "browser", "jupyterlab"}
+BOOK_FIXTURES = {"built_book", "browser", "jupyterlab", "course_lab", "ci_lab"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,6 +1,13 @@
 """Every registered exercise: its reference solution passes, its known mistakes are rejected
-with the intended message, its untouched stub reads "not attempted", and garbage never crashes
-the checker. Chapter modules register exercises; this file proves them all."""
+with the intended message, its untouched stub reads "not attempted", garbage never crashes
+the checker, and its hints come in tiers that stop short of the solution. Chapter modules
+register exercises; this file proves them all."""
+
+import inspect
+import json
+import linecache
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,6 +41,36 @@ def test_each_exercise_has_three_known_mistakes_and_a_hint(ex):
     assert ex.hint and ex.title
 
 
+@pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
+def test_hints_come_in_tiers(ex):
+    """Two tiers at least, three for the exercises that write code (a nudge, a concrete
+    step, the code-level step), each a new hint."""
+    wanted = 3 if callable(ex.solution) else 2
+    assert len(ex.hints) >= wanted, f"{ex.id} has {len(ex.hints)} hint tiers, wants {wanted}"
+    assert len(set(ex.hints)) == len(ex.hints)
+    for tier in range(1, len(ex.hints) + 1):
+        shown = core.hint(ex.id, tier)
+        assert ex.hints[tier - 1].split()[0] in str(shown)
+        assert f"Show hint {tier + 1}" in shown._repr_html_() or tier == len(ex.hints)
+
+
+def _statements(function):
+    """The solution's code lines (no docstring, comments or blank lines), whitespace removed."""
+    lines = inspect.getsource(function).splitlines()[1:]
+    code = [re.sub(r"\s+", "", line.split("#")[0]) for line in lines]
+    doc = function.__doc__ and re.sub(r"\s+", "", function.__doc__)
+    return [c for c in code if c and not (doc and c.strip('"') == doc)]
+
+
+@pytest.mark.parametrize("ex", [ex for ex in EXERCISES if callable(ex.solution)],
+                         ids=[ex.id for ex in EXERCISES if callable(ex.solution)])
+def test_no_hint_tier_gives_the_whole_solution(ex):
+    hints = re.sub(r"[\s`]+", "", " ".join(ex.hints))
+    statements = _statements(ex.solution)
+    missing = [line for line in statements if line not in hints]
+    assert missing, f"{ex.id}: its hints spell out every line of the solution"
+
+
 @pytest.mark.parametrize("ex,i", MISTAKES, ids=[f"{ex.id}-mistake{i}" for ex, i in MISTAKES])
 def test_known_mistake_is_rejected_with_its_message(ex, i):
     mistake = ex.mistakes[i]
@@ -48,6 +85,46 @@ def test_untouched_stub_reads_not_attempted(ex):
     feedback = ex.check(stub)
     assert feedback.status == "not attempted", str(feedback)
     assert "not attempted" in str(feedback)
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _notebook_cell_defining(notebook, name):
+    nb = json.loads((REPO / "book" / notebook).read_text(encoding="utf-8"))
+    sources = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    matches = [s for s in sources if re.search(rf"^def {name}\(", s, re.M)]
+    assert len(matches) == 1, f"{notebook}: {len(matches)} cells define {name}"
+    return matches[0]
+
+
+@pytest.mark.parametrize("with_source", [True, False], ids=["source", "bytecode"])
+def test_find_the_bug_starting_code_reads_to_do(with_source):
+    """ch6-train-step starts from buggy code, not a stub: until the learner changes it, the
+    check answers "to do" and gives away neither the bug nor the fix. The notebook's starting
+    cell must be the code the checker recognises (functions defined in Jupyter have their
+    source; the compiled code is the fallback)."""
+    from cnn_course.exercises import ch06_solutions
+
+    source = _notebook_cell_defining("06_lenet.ipynb", "train_epoch")
+    filename = "<notebook cell: train_epoch>"
+    namespace = {"np": np}
+    exec(compile(source, filename, "exec"), namespace)
+    if with_source:
+        lines = source.splitlines(keepends=True)
+        linecache.cache[filename] = (len(source), None, lines, filename)
+    try:
+        fb = core.get("ch6-train-step").check(namespace["train_epoch"])
+    finally:
+        linecache.cache.pop(filename, None)
+    assert fb.status == "not attempted", str(fb)
+    assert "not attempted" in fb.message and "labels" not in fb.message and "idx" not in fb.message
+    assert core.get("ch6-train-step").check(ch06_solutions.train_epoch_as_given).status == \
+        "not attempted"
+    edited = source.replace("labels[start:start + batch_size]", "labels[idx]")
+    namespace = {"np": np}
+    exec(compile(edited, "<edited>", "exec"), namespace)
+    assert core.get("ch6-train-step").check(namespace["train_epoch"]).passed
 
 
 def _raises(*args, **kwargs):

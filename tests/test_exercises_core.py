@@ -1,5 +1,8 @@
 """The exercise framework itself, on a toy exercise registered for the test."""
 
+import inspect
+import re
+
 import numpy as np
 import pytest
 
@@ -11,7 +14,8 @@ def toy():
     def double(x):
         return 2 * x
 
-    @core.exercise("test-double", title="Double an array", hint="Multiply by two.",
+    @core.exercise("test-double", title="Double an array",
+                   hints=("Think of multiplication.", "Multiply by two.", "`return 2 * x`"),
                    solution=double, mistakes=())
     def check_double(fn):
         x = np.arange(4.0).reshape(2, 2)
@@ -21,8 +25,10 @@ def toy():
                           shape_hint="Keep the input's shape.")
         return "doubled."
 
+    core.ATTEMPTED.discard("test-double")
     yield check_double
     del core.REGISTRY["test-double"]
+    core.ATTEMPTED.discard("test-double")
 
 
 def test_solution_passes(toy):
@@ -78,3 +84,198 @@ def test_expect_value_names_the_mistake():
     core.expect_value((3, 3), (3, 3), case="tuple")
     with pytest.raises(core.Fail, match="expected 4, got True"):
         core.expect_value(True, 4, case="bool is not an int")
+
+
+# --- feedback at a glance: a mark and a word, colours readable on light and dark pages -------
+
+STATUSES = {"passed": ("✓", "Passed"), "failed": ("✗", "Not yet"), "not attempted": ("○", "To do")}
+
+
+def _contrast(colour, background):
+    def luminance(hex_colour):
+        channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    low, high = sorted((luminance(colour), luminance(background)))
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("status", list(STATUSES))
+def test_feedback_text_carries_a_mark_and_a_word(status):
+    mark, word = STATUSES[status]
+    fb = core.Feedback("ch9-x", status, "some message")
+    assert str(fb).startswith(f"{mark} {word} ") and "ch9-x: some message" in str(fb)
+    assert repr(fb) == str(fb) and fb.label == f"{mark} {word}"
+
+
+@pytest.mark.parametrize("status", list(STATUSES))
+def test_feedback_html_reads_in_light_and_dark_themes(status):
+    mark, word = STATUSES[status]
+    page = core.Feedback("ch9-x", status, "a <b>message</b>\nsecond line")._repr_html_()
+    assert f"{mark}</span> {word}</strong>" in page
+    assert f'class="cnn-feedback {status.replace(" ", "-")}"' in page
+    assert "&lt;b&gt;message&lt;/b&gt;" in page, "the message is escaped"
+    assert "color: inherit" in page, "the text keeps the theme's colour"
+    colours = set(re.findall(r"#[0-9a-fA-F]{6}\b", page))
+    assert colours, "the status colour is inline, so it shows in JupyterLab too"
+    for colour in colours:
+        for background in ("#ffffff", "#111111"):
+            assert _contrast(colour, background) >= 4.0, (colour, background)
+    for background in re.findall(r"background(?:-color)?:\s*([^;\"]+)", page):
+        assert background.strip() == "transparent" or (
+            background.startswith("rgba(") and float(background.rstrip(") ").split(",")[-1]) <= 0.1
+        ), f"a background must be transparent or a faint tint, not {background}"
+
+
+def test_the_three_statuses_differ_by_mark_word_and_colour():
+    pages = [core.Feedback("x", s, "m")._repr_html_() for s in STATUSES]
+    texts = [str(core.Feedback("x", s, "m")) for s in STATUSES]
+    assert len(set(pages)) == len(set(texts)) == 3
+    colours = [re.search(r"border-left: 4px solid (#\w+)", p).group(1) for p in pages]
+    assert len(set(colours)) == 3
+
+
+# --- hints in tiers ---------------------------------------------------------------------------
+
+def test_hint_gives_the_first_tier_and_names_the_next(toy):
+    h = core.hint("test-double")
+    assert isinstance(h, core.Hint) and h.tier == 1 and h.text == "Think of multiplication."
+    text = str(h)
+    assert text.startswith("Hint 1 of 3") and "Think of multiplication." in text
+    assert 'hint("test-double", 2)' in text and "Multiply by two" not in text
+
+
+def test_hint_tiers_get_more_concrete_and_the_last_says_so(toy):
+    assert "Multiply by two." in str(core.hint("test-double", 2))
+    assert 'hint("test-double", 3)' in str(core.hint("test-double", 2))
+    last = str(core.hint("test-double", 3))
+    assert last.startswith("Hint 3 of 3") and "last hint" in last and 'solution("test-double")' in last
+
+
+def test_hint_html_shows_later_tiers_as_successive_collapsed_toggles(toy):
+    page = core.hint("test-double")._repr_html_()
+    assert "Hint 1 of 3" in page and "Think of multiplication." in page
+    assert page.count("<details") == 2 and " open" not in page, "later tiers start collapsed"
+    two, three = page.index("Show hint 2"), page.index("Show hint 3")
+    assert two < page.index("Multiply by two.") < three < page.index("return 2 * x")
+    # hint 3's toggle is inside hint 2's: it can only be opened after hint 2
+    assert page.index("</details>") > three
+    assert "Show hint 1" not in page
+    assert "<code" in page and "return 2 * x</code>" in page, "`code` in a hint shows as code"
+    page2 = core.hint("test-double", 2)._repr_html_()
+    assert "Hint 2 of 3" in page2 and "Show hint 3" in page2 and "Show hint 2" not in page2
+    assert "Think of multiplication" not in page2
+    assert "<details" not in core.hint("test-double", 3)._repr_html_()
+
+
+def test_hint_text_is_rewrapped_not_overflowing(toy):
+    ex = core.REGISTRY["test-double"]
+    long = core.Hint("test-double", ("word " * 60, "b"), 1)
+    assert max(len(line) for line in str(long).splitlines()) <= 88
+    assert ex.hint == "Think of multiplication."
+
+
+@pytest.mark.parametrize("tier", [0, 4, -1])
+def test_hint_tier_out_of_range_is_a_clear_error(toy, tier):
+    with pytest.raises(ValueError, match=r'test-double has 3 hints: .*hint\(\'test-double\', 3\)'):
+        core.hint("test-double", tier)
+
+
+@pytest.mark.parametrize("tier", ["2", 1.5, True, None])
+def test_hint_tier_must_be_a_whole_number(toy, tier):
+    with pytest.raises(TypeError, match="whole number from 1 to 3"):
+        core.hint("test-double", tier)
+
+
+def test_unknown_exercise_suggests_the_closest_id():
+    with pytest.raises(KeyError) as info:
+        core.hint("ch1-cor2d")
+    assert str(info.value).startswith("no exercise 'ch1-cor2d'; did you mean 'ch1-corr2d'?")
+    with pytest.raises(KeyError, match="no exercise 'nope'"):
+        core.solution("nope")
+
+
+def test_an_exercise_needs_at_least_two_hint_tiers():
+    for hints in ("one string", ("only one",), ("one", "  ")):
+        with pytest.raises(ValueError, match="hint tier"):
+            core.exercise("test-tiers", title="t", hints=hints, solution=None)
+    assert "test-tiers" not in core.REGISTRY
+
+
+# --- solutions that ask you to try first ------------------------------------------------------
+
+def test_solution_before_any_attempt_asks_to_try_first(toy, capsys):
+    core.solution("test-double")
+    out = capsys.readouterr().out
+    assert "Try test-double first" in out and 'check("test-double"' in out
+    assert 'solution("test-double", reveal=True)' in out
+    assert "return 2 * x" not in out
+
+
+def test_checking_the_untouched_stub_is_not_an_attempt(toy, capsys):
+    def stub(x):
+        raise NotImplementedError
+    assert core.check("test-double", stub).status == "not attempted"
+    assert core.check("test-double", None).status == "not attempted"
+    core.solution("test-double")
+    assert "Try test-double first" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("answer", [lambda x: x ** 2, lambda x: 2 * x], ids=["failed", "passed"])
+def test_solution_after_a_try_prints_the_code(toy, capsys, answer):
+    assert core.check("test-double", answer).status in ("failed", "passed")
+    core.solution("test-double")
+    out = capsys.readouterr().out
+    assert "def double(x):" in out and "return 2 * x" in out and "Try" not in out
+
+
+def test_solution_reveal_shows_it_without_a_try(toy, capsys):
+    core.solution("test-double", reveal=True)
+    out = capsys.readouterr().out
+    assert "def double(x):" in out and "Try" not in out
+    assert "test-double" not in core.ATTEMPTED, "revealing is not an attempt"
+
+
+def test_exercise_check_alone_does_not_unlock_the_solution(toy, capsys):
+    toy.check(lambda x: 2 * x)          # the tests' path, not the notebook's check()
+    core.solution("test-double")
+    assert "Try test-double first" in capsys.readouterr().out
+
+
+# --- recognising starting code that is not a plain stub ----------------------------------------
+
+def _original(a, b):
+    """Add."""
+    total = a + b   # a comment
+    return total
+
+
+def _same_but_reformatted(a,  b):
+    # a different comment, no docstring, another name
+    total = (a
+             + b)
+    return total
+
+
+def _edited(a, b):
+    """Add."""
+    total = a - b
+    return total
+
+
+def test_same_code_ignores_name_docstring_comments_and_layout():
+    assert core.same_code(_same_but_reformatted, _original)
+    assert not core.same_code(_edited, _original)
+    assert not core.same_code(lambda a, b: a + b, _original)
+    assert not core.same_code("not a function", _original)
+
+
+def test_same_code_without_source_compares_the_compiled_code():
+    namespace = {}
+    exec(compile(inspect.getsource(_original), "<no source>", "exec"), namespace)
+    exec(compile(inspect.getsource(_edited).replace("_edited", "_edited2"), "<none>", "exec"),
+         namespace)
+    with pytest.raises(OSError):
+        inspect.getsource(namespace["_original"])
+    assert core.same_code(namespace["_original"], _original)
+    assert not core.same_code(namespace["_edited2"], _original)

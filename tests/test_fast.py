@@ -141,11 +141,11 @@ def test_the_tiers_caches_hold_the_same_windows_in_different_layouts():
     # reference: im2col's (N*OH*OW, C*FH*FW); fast: (C*FH*FW, OH*OW*N), batch last
     rng = np.random.default_rng(4)
     x, W = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))
-    col = F.conv2d_forward(x, W, padding=1)[1]
-    cols = fast.conv2d_forward(x, W, padding=1)[1]
-    N, OHW, K = 2, 6 * 6, 3 * 3 * 2
+    col = F.conv2d_forward(x, W, padding=1, stride=(1, 2))[1]     # odd: no polyphase
+    cols = fast.conv2d_forward(x, W, padding=1, stride=(1, 2))[1]
+    N, OHW, K = 2, 6 * 3, 3 * 3 * 2
     assert col.shape == (N * OHW, K) and cols.shape == (K, OHW * N)
-    np.testing.assert_array_equal(col, F.im2col(x, 3, 2, pad=1))
+    np.testing.assert_array_equal(col, F.im2col(x, 3, 2, stride=(1, 2), pad=1))
     np.testing.assert_array_equal(cols, col.reshape(N, OHW, K).transpose(2, 1, 0).reshape(K, -1))
 
 
@@ -256,3 +256,164 @@ def test_fast_conv_output_is_a_batch_last_view_that_the_next_op_accepts():
     y = fast.conv2d(x, W, padding=1)
     assert not y.flags.c_contiguous and y.strides[0] == y.itemsize   # batch innermost
     np.testing.assert_array_equal(fast.max_pool2d(y, 2), F.max_pool2d(np.ascontiguousarray(y), 2))
+
+
+# ------------------------------------------------------------------ polyphase and the fused block
+
+def _phase_cases(n=14, seed=314):
+    """Stride-1 convolutions, most with an even output size (polyphase), some odd (fallback)."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for k in range(n):
+        FH, FW = (int(v) for v in rng.integers(1, 6, size=2))
+        padding = tuple(int(v) for v in rng.integers(0, 3, size=2))
+        OH, OW = (2 * int(v) for v in rng.integers(1, 5, size=2))
+        if k % 4 == 3:                                  # odd output height or width
+            OH, OW = (OH + 1, OW) if k % 8 == 3 else (OH, OW - 1)
+        H, W = OH + FH - 1 - 2 * padding[0], OW + FW - 1 - 2 * padding[1]
+        if H < 1 or W < 1:
+            padding, H, W = (0, 0), OH + FH - 1, OW + FW - 1
+        N, C, FN = (int(v) for v in rng.integers(1, 4, size=3))
+        cases.append(((N, C, H, W), (FN, C, FH, FW), padding))
+    return cases
+
+
+PHASE_CASES = _phase_cases()
+
+
+def _out_hw(case):
+    (_, _, H, W), (_, _, FH, FW), (ph, pw) = case
+    return H + 2 * ph - FH + 1, W + 2 * pw - FW + 1
+
+
+def _phase_data(case, dtype, values, seed):
+    x_shape, w_shape, _ = case
+    rng = np.random.default_rng(seed)
+    if values == "ties":            # small integers: exact sums, many equal outputs per window
+        draw = lambda shape: rng.integers(-1, 2, size=shape).astype(dtype)   # noqa: E731
+    else:
+        draw = lambda shape: rng.standard_normal(shape).astype(dtype)        # noqa: E731
+    return draw(x_shape), draw(w_shape), draw(w_shape[:1]), rng
+
+
+def test_the_polyphase_cases_cover_both_paths_and_ties():
+    paths = {fast.uses_polyphase(np.zeros(c[1]), 1, 1, _out_hw(c)) for c in PHASE_CASES}
+    assert paths == {True, False}
+    assert any(c[2] != (0, 0) for c in PHASE_CASES)
+    x, W, b, _ = _phase_data(PHASE_CASES[0], np.float64, "ties", seed=1)
+    y = naive.conv2d_naive(x, W, b, 1, PHASE_CASES[0][2])
+    OH, OW = y.shape[2] // 2 * 2, y.shape[3] // 2 * 2
+    windows = np.maximum(y[:, :, :OH, :OW], 0).reshape(*y.shape[:2], OH // 2, 2, OW // 2, 2)
+    windows = windows.transpose(0, 1, 2, 4, 3, 5).reshape(-1, 4)
+    assert np.mean([(w == w.max()).sum() > 1 for w in windows]) > 0.2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", PHASE_CASES, ids=str)
+def test_polyphase_conv2d_equals_reference_equals_naive(case, dtype):
+    _, _, padding = case
+    x, W, b, rng = _phase_data(case, dtype, "distinct", seed=11)
+    y, cache = fast.conv2d_forward(x, W, b, 1, padding)
+    assert isinstance(cache, fast.Polyphase) == fast.uses_polyphase(W, 1, 1, _out_hw(case))
+    want = naive.conv2d_naive(*_f64(x, W, b), 1, padding)
+    assert y.dtype == dtype
+    assert max_rel(y, want) <= TOL[dtype]
+    assert max_rel(y, F.conv2d(x, W, b, 1, padding)) <= TOL[dtype]
+    dy = rng.standard_normal(want.shape).astype(dtype)
+    grads = naive.conv2d_backward_naive(*_f64(dy, x, W), 1, padding)
+    ref = F.conv2d_backward(dy, x, W, 1, padding)
+    for got in (fast.conv2d_backward(dy, x, W, 1, padding, cols=cache),
+                fast.conv2d_backward(dy, x, W, 1, padding)):            # cache recomputed
+        for which, g, w, r in zip(("dx", "dW", "db"), got, grads, ref):
+            assert g.dtype == dtype, which
+            assert max_rel(g, w) <= TOL[dtype], which
+            assert max_rel(g, r) <= TOL[dtype], which
+
+
+def _conv_relu_pool_reference(tier, x, W, b, padding, dy):
+    """The three ops one after the other, with a tier's functions (naive: the loops)."""
+    if tier is naive:
+        y = naive.conv2d_naive(x, W, b, 1, padding)
+        r = np.maximum(y, 0)
+        p = naive.max_pool2d_naive(r, 2)
+        dr = naive.max_pool2d_backward_naive(dy, r, 2)
+        return p, naive.conv2d_backward_naive(dr * (y > 0), x, W, 1, padding)
+    y = tier.conv2d(x, W, b, 1, padding)
+    r = np.maximum(y, 0)
+    p = tier.max_pool2d(r, 2)
+    dr = tier.max_pool2d_backward(dy, r, 2)
+    return p, tier.conv2d_backward(dr * (y > 0), x, W, 1, padding)
+
+
+@pytest.mark.parametrize("values", ["distinct", "ties"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", PHASE_CASES, ids=str)
+def test_conv_relu_pool2d_equals_the_three_ops_in_every_tier(case, dtype, values):
+    _, _, padding = case
+    x, W, b, rng = _phase_data(case, dtype, values, seed=12)
+
+
+    y, cache = fast.conv_relu_pool2d_forward(x, W, b, 1, padding)
+    assert cache[0] == ("polyphase" if _out_hw(case)[0] % 2 == 0 == _out_hw(case)[1] % 2
+                        else "separate")
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    got = fast.conv_relu_pool2d_backward(dy, x, W, cache, 1, padding)
+    no_dx = fast.conv_relu_pool2d_backward(dy, x, W, cache, 1, padding, need_dx=False)
+    assert no_dx[0] is None
+    np.testing.assert_array_equal(no_dx[1], got[1])
+    np.testing.assert_array_equal(no_dx[2], got[2])
+    tol = 0 if values == "ties" else TOL[dtype]           # integer data: every output exact
+    for name, tier in (("naive", naive), ("reference", F), ("fast", fast)):
+        args = _f64(x, W, b) if tier is naive else (x, W, b)
+        p, grads = _conv_relu_pool_reference(tier, *args, padding,
+                                             dy.astype(np.float64) if tier is naive else dy)
+        assert y.dtype == dtype
+        assert max_rel(y, p) <= tol, name
+        for which, g, w in zip(("dx", "dW", "db"), got, grads):
+            assert g.dtype == dtype, which
+            assert max_rel(g, w) <= TOL[dtype], (name, which)    # a misrouted tie: O(1)
+    np.testing.assert_array_equal(fast.conv_relu_pool2d(x, W, b, 1, padding), y)
+
+
+def test_conv_relu_pool2d_falls_back_for_strides_and_dilations():
+    rng = np.random.default_rng(13)
+    x, W, b = rng.standard_normal((2, 2, 11, 10)), rng.standard_normal((3, 2, 3, 3)), \
+        rng.standard_normal(3)
+    for stride, dilation in (((2, 1), 1), (1, 2)):
+        y, cache = fast.conv_relu_pool2d_forward(x, W, b, stride, 1, dilation)
+        assert cache[0] == "separate"
+        yc = naive.conv2d_naive(x, W, b, stride, 1, dilation)
+        want = naive.max_pool2d_naive(np.maximum(yc, 0), 2)
+        assert max_rel(y, want) <= 1e-12
+        dy = rng.standard_normal(y.shape)
+        dr = naive.max_pool2d_backward_naive(dy, np.maximum(yc, 0), 2) * (yc > 0)
+        grads = naive.conv2d_backward_naive(dr, x, W, stride, 1, dilation)
+        got = fast.conv_relu_pool2d_backward(dy, x, W, cache, stride, 1, dilation=dilation)
+        for g, w in zip(got, grads):
+            assert max_rel(g, w) <= 1e-12
+
+
+def test_polyphase_in_chunks_of_one_row_matches_one_chunk(monkeypatch):
+    rng = np.random.default_rng(14)
+    x, W, b = (rng.standard_normal(s) for s in ((3, 2, 12, 10), (4, 2, 5, 3), (4,)))
+    dy = rng.standard_normal((3, 4, 5, 6))
+    whole = fast.conv_relu_pool2d_forward(x, W, b, 1, (1, 2))
+    grads = fast.conv_relu_pool2d_backward(dy, x, W, whole[1], 1, (1, 2))
+    monkeypatch.setattr(fast, "_CHUNK_FLOATS", 1)
+    assert len(fast._chunks(5, 100)) == 5
+    rows = fast.conv_relu_pool2d_forward(x, W, b, 1, (1, 2))
+    assert max_rel(rows[0], whole[0]) <= 1e-14
+    for g, w in zip(fast.conv_relu_pool2d_backward(dy, x, W, rows[1], 1, (1, 2)), grads):
+        assert max_rel(g, w) <= 1e-14
+    y = fast.conv2d(x, W, b, stride=(1, 2), padding=1)             # plain path in chunks too
+    assert max_rel(y, naive.conv2d_naive(x, W, b, (1, 2), 1)) <= 1e-12
+
+
+def test_polyphase_filters_and_their_gradient_are_adjoint():
+    rng = np.random.default_rng(15)
+    W, G = rng.standard_normal((3, 2, 4, 5)), rng.standard_normal((12, 2 * 5 * 6))
+    W4 = fast._phase_filters(W)
+    assert W4.shape == (12, 60)
+    np.testing.assert_array_equal(W4.reshape(2, 2, 3, 2, 5, 6)[1, 0, :, :, 1:, :5], W)
+    # <W4(W), G> == <W, W4^T(G)>
+    assert np.isclose((W4 * G).sum(), (W * fast._phase_filter_grad(G, W.shape)).sum())

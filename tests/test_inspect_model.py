@@ -12,10 +12,16 @@ def test_feature_maps_names_and_shapes_follow_the_layers():
     model = lenet5("modern", seed=0)
     x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
     maps = im.feature_maps(model, x)
-    assert len(maps) == len(model.layers)
-    assert [name for name, _ in maps][:3] == ["0: Conv2D 1->6 5x5 padding 2", "1: ReLU",
-                                              "2: MaxPool2D 2x2"]
-    assert [name for name, _ in maps] == [row[0] for row in model.summary((1, 28, 28)).rows]
+    assert len(maps) == 12          # the two fused Conv-ReLU-MaxPool blocks show three steps
+    assert [name for name, _ in maps][:7] == [
+        "0a: Conv2D 1->6 5x5 padding 2", "0b: ReLU", "0c: MaxPool2D 2x2",
+        "1a: Conv2D 6->16 5x5", "1b: ReLU", "1c: MaxPool2D 2x2", "2: Flatten"]
+    rows = [row[0] for row in model.summary((1, 28, 28)).rows]
+    assert [name for name, _ in maps][6:] == rows[2:]
+    assert [name for name, _ in im.feature_maps(lenet5("classic"), x)] == \
+        [row[0] for row in lenet5("classic").summary((1, 28, 28)).rows]
+    np.testing.assert_allclose(maps[2][1], model[0].forward(x), rtol=1e-6)   # block = steps
+    np.testing.assert_allclose(maps[5][1], model[1].forward(model[0].forward(x)), rtol=1e-6)
     assert [m.shape for _, m in maps][:6] == [(2, 6, 28, 28)] * 2 + [(2, 6, 14, 14)] + \
         [(2, 16, 10, 10)] * 2 + [(2, 16, 5, 5)]
     np.testing.assert_allclose(maps[-1][1], model.forward(x), rtol=1e-6)

@@ -6,9 +6,10 @@ import pytest
 from cnn_course import functional as F
 from cnn_course import naive
 from cnn_course.gradcheck import check_layer, check_model, numerical_gradient, rel_error
-from cnn_course.layers import (AvgPool2D, Conv2D, Dense, Flatten, Im2colConv2D, Layer,
+from cnn_course.layers import (AvgPool2D, Conv2D, ConvReLUPool2D, Dense, Flatten, Im2colConv2D,
+                               Layer,
                                MaxPool2D, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh)
-from cnn_course.models import lenet5
+from cnn_course.models import Sequential, lenet5
 
 GRAD_TOL = 1e-6
 
@@ -173,8 +174,11 @@ def test_im2col_conv2d_skips_dx_when_not_needed_and_rejects_bad_input():
 def test_im2col_conv2d_drops_into_a_sequential_in_place_of_conv2d():
     rng = np.random.default_rng(12)
     x, labels = rng.standard_normal((4, 1, 12, 12)), np.array([0, 3, 9, 1])
-    fast_net = lenet5(input_size=12, dtype=np.float64)
-    book_net = lenet5(input_size=12, dtype=np.float64)
+    def layer_by_layer():                        # the modern LeNet with its blocks split
+        return Sequential([s for layer in lenet5(input_size=12, dtype=np.float64)
+                           for s in (layer.steps() if hasattr(layer, "steps") else [layer])])
+
+    fast_net, book_net = layer_by_layer(), layer_by_layer()
     for i, layer in enumerate(book_net.layers):
         if isinstance(layer, Conv2D):
             book_net.layers[i] = Im2colConv2D(layer.params["W"], layer.params["b"],
@@ -360,3 +364,71 @@ def test_reprs_read_like_the_constructor_calls():
 def test_sigmoid_does_not_overflow_for_large_negative_inputs():
     y = Sigmoid().forward(np.array([-1000.0, 0.0, 1000.0], dtype=np.float32))
     np.testing.assert_array_equal(y, np.array([0.0, 0.5, 1.0], dtype=np.float32))
+
+
+# ---------------------------------------------------------------- the fused block
+
+@pytest.mark.parametrize("x_shape, w_shape, kw", [
+    ((2, 1, 8, 8), (3, 1, 5, 5), {"padding": 2}),          # polyphase, like LeNet's conv1
+    ((2, 2, 7, 9), (4, 2, 2, 4), {"padding": (0, 1)}),      # polyphase, non-square
+    ((2, 2, 7, 7), (2, 2, 3, 3), {}),                       # odd output: falls back
+    ((1, 2, 9, 8), (2, 2, 3, 3), {"stride": (2, 1), "padding": 1}),   # stride: falls back
+])
+def test_conv_relu_pool_layer_gradients_match_numerical(x_shape, w_shape, kw):
+    rng = np.random.default_rng(sum(x_shape) + 1)
+    layer = ConvReLUPool2D.create(w_shape[1], w_shape[0], w_shape[2:], rng=rng,
+                                  dtype=np.float64, **kw)
+    layer.params["b"][...] = rng.standard_normal(w_shape[0]) * 0.1
+    errors = check_layer(layer, rng.standard_normal(x_shape))
+    assert set(errors) == {"x", "W", "b"}
+    assert max(errors.values()) <= GRAD_TOL, errors
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("values", ["distinct", "ties"])
+def test_conv_relu_pool_layer_equals_conv_relu_maxpool_layers(dtype, values):
+    rng = np.random.default_rng(21)
+    block = ConvReLUPool2D.create(3, 5, 3, padding=1, rng=rng, dtype=dtype)
+    x = (rng.integers(-1, 2, (4, 3, 10, 12)) if values == "ties"
+         else rng.standard_normal((4, 3, 10, 12))).astype(dtype)
+    if values == "ties":
+        block.params["W"][...] = rng.integers(-1, 2, block.params["W"].shape)
+    steps = block.steps()
+    assert [type(s) for s in steps] == [Conv2D, ReLU, MaxPool2D]
+    assert steps[0].params["W"] is block.params["W"] and steps[0].params["b"] is block.params["b"]
+    y = block.forward(x)
+    h = x
+    for s in steps:
+        h = s.forward(h)
+    assert y.shape == (4, 5, 5, 6) and y.dtype == dtype
+    np.testing.assert_allclose(y, h, rtol=0, atol=0 if values == "ties" else 1e-5)
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    dx = block.backward(dy)
+    d = dy
+    for s in reversed(steps):
+        d = s.backward(d)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert rel_error(dx, d) <= tol
+    for k in ("W", "b"):
+        assert block.grads[k].dtype == dtype
+        assert rel_error(block.grads[k], steps[0].grads[k]) <= tol, k
+
+
+def test_conv_relu_pool_layer_create_repr_and_need_input_grad():
+    block = ConvReLUPool2D.create(1, 6, 5, padding=2, rng=0)
+    assert repr(block) == "ConvReLUPool2D(1, 6, kernel_size=5, stride=1, padding=2)"
+    np.testing.assert_array_equal(block.params["W"],
+                                  Conv2D.create(1, 6, 5, padding=2, rng=0).params["W"])
+    x = np.random.default_rng(0).standard_normal((2, 1, 28, 28)).astype(np.float32)
+    y = block.forward(x)
+    assert y.shape == (2, 6, 14, 14) and y.dtype == np.float32
+    grads = {k: id(v) for k, v in block.grads.items()}
+    block.need_input_grad = False
+    assert block.backward(np.ones_like(y)) is None
+    assert {k: id(v) for k, v in block.grads.items()} == grads      # written in place
+    assert np.abs(block.grads["W"]).sum() > 0
+    nobias = ConvReLUPool2D.create(1, 2, 3, bias=False, rng=0)
+    assert set(nobias.params) == {"W"} and repr(nobias).endswith("bias=False)")
+    nobias.forward(x)
+    nobias.backward(np.ones((2, 2, 13, 13), np.float32))
+    assert set(nobias.grads) == {"W"}

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from cnn_course.gradcheck import check_model, numerical_gradient, rel_error
-from cnn_course.layers import (AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D, ReLU, Sigmoid)
+from cnn_course.layers import (AvgPool2D, Conv2D, ConvReLUPool2D, Dense, Flatten, MaxPool2D,
+                               ReLU, Sigmoid)
 from cnn_course.models import (Sequential, build_model, count_params, dense_net, lenet5,
                                load_params, save_params, simple_convnet)
 
@@ -26,18 +27,38 @@ def test_lenet5_variants_differ_only_in_activation_and_pooling():
     kinds = {v: [type(layer) for layer in lenet5(v)] for v in ("classic", "modern")}
     assert kinds["classic"] == [Conv2D, Sigmoid, AvgPool2D, Conv2D, Sigmoid, AvgPool2D,
                                 Flatten, Dense, Sigmoid, Dense, Sigmoid, Dense]
+    # modern: each Conv - ReLU - MaxPool is one fused layer
+    assert kinds["modern"] == [ConvReLUPool2D, ConvReLUPool2D, Flatten, Dense, ReLU, Dense,
+                               ReLU, Dense]
+    steps = [type(s) for block in lenet5("modern").layers[:2] for s in block.steps()]
     swap = {Sigmoid: ReLU, AvgPool2D: MaxPool2D}
-    assert kinds["modern"] == [swap.get(k, k) for k in kinds["classic"]]
+    assert steps == [swap.get(k, k) for k in kinds["classic"][:6]]
     conv1 = lenet5("classic")[0]
     assert conv1.params["W"].shape == (6, 1, 5, 5) and conv1.padding == (2, 2)
+    assert lenet5("modern")[0].padding == (2, 2)
+
+
+def test_fused_modern_lenet_equals_the_layer_by_layer_network():
+    fused = lenet5("modern", dtype=np.float64, seed=3)
+    separate = Sequential([s for layer in lenet5("modern", dtype=np.float64, seed=3)
+                           for s in (layer.steps() if hasattr(layer, "steps") else [layer])])
+    assert len(separate) == 12
+    x, labels = _batch((4, 1, 28, 28), seed=2), np.array([0, 3, 9, 1])
+    assert fused.loss(x, labels) == pytest.approx(separate.loss(x, labels), rel=1e-12)
+    fused.backward()
+    separate.backward()
+    names = {"0.W": "0.W", "0.b": "0.b", "1.W": "3.W", "1.b": "3.b", "3.W": "7.W",
+             "5.W": "9.W", "7.b": "11.b"}
+    for a, b in names.items():
+        assert rel_error(fused.grads[a], separate.grads[b]) <= 1e-10, a
 
 
 def test_simple_convnet_matches_saito_chapter_7():
     model = simple_convnet()
-    assert [type(layer) for layer in model] == [Conv2D, ReLU, MaxPool2D, Flatten, Dense, ReLU,
-                                                Dense]
+    assert [type(layer) for layer in model] == [ConvReLUPool2D, Flatten, Dense, ReLU, Dense]
+    assert [type(s) for s in model[0].steps()] == [Conv2D, ReLU, MaxPool2D]
     assert model[0].params["W"].shape == (30, 1, 5, 5)
-    assert model[4].params["W"].shape == (30 * 12 * 12, 100)
+    assert model[2].params["W"].shape == (30 * 12 * 12, 100)
     assert model.num_params() == 30 * 25 + 30 + 4320 * 100 + 100 + 100 * 10 + 10
 
 
@@ -77,9 +98,10 @@ def test_unknown_names_and_too_small_inputs_are_rejected():
 
 def test_params_and_grads_are_named_by_layer_index_and_share_memory():
     model = lenet5("modern")
-    assert list(model.params) == ["0.W", "0.b", "3.W", "3.b", "7.W", "7.b", "9.W", "9.b",
-                                  "11.W", "11.b"]
-    assert model.params["3.W"] is model[3].params["W"]
+    assert list(model.params) == ["0.W", "0.b", "1.W", "1.b", "3.W", "3.b", "5.W", "5.b",
+                                  "7.W", "7.b"]
+    assert model.params["1.W"] is model[1].params["W"]
+    assert list(lenet5("classic").params)[2:4] == ["3.W", "3.b"]
     assert model.grads.keys() == model.params.keys()
     assert all(model.grads[k].shape == p.shape for k, p in model.params.items())
 
@@ -89,8 +111,8 @@ def test_loss_backward_fills_grads_that_match_numeric_ones():
     x, labels = _batch((2, 1, 8, 8)), np.array([1, 4])
     model.loss(x, labels)
     assert model.backward() is None  # no input gradient by default
-    analytic = model.grads["6.W"].copy()
-    numeric = numerical_gradient(lambda _: model.loss(x, labels), model.params["6.W"])
+    analytic = model.grads["4.W"].copy()
+    numeric = numerical_gradient(lambda _: model.loss(x, labels), model.params["4.W"])
     assert rel_error(analytic, numeric) < 1e-7
 
 
@@ -132,11 +154,11 @@ def test_backward_accepts_a_gradient_for_the_logits():
 
 def test_indexing_length_iteration_and_repr():
     model = simple_convnet()
-    assert len(model) == 7 and model[-1] is model.layers[-1]
+    assert len(model) == 5 and model[-1] is model.layers[-1]
     assert list(model) == model.layers
     text = repr(model)
-    assert text.startswith("Sequential(") and "(0) Conv2D(1, 30, kernel_size=5" in text
-    assert "(6) Dense(100, 10)" in text
+    assert text.startswith("Sequential(") and "(0) ConvReLUPool2D(1, 30, kernel_size=5" in text
+    assert "(4) Dense(100, 10)" in text
     with pytest.raises(ValueError, match="at least one layer"):
         Sequential()
     with pytest.raises(TypeError, match="forward/backward"):
@@ -154,11 +176,19 @@ def test_summary_lists_output_shapes_and_parameter_counts():
     text = str(table)
     assert "Total params: 61,706" in text and "48,120" in text
     assert "(64, 16, 5, 5)" in str(lenet5().summary((64, 1, 28, 28)))
+    modern = lenet5("modern").summary((1, 28, 28))
+    assert [row[0] for row in modern.rows][:3] == [
+        "0: Conv2D 1->6 5x5 padding 2 + ReLU + MaxPool2D 2x2",
+        "1: Conv2D 6->16 5x5 + ReLU + MaxPool2D 2x2", "2: Flatten"]
+    assert [row[1] for row in modern.rows][:3] == ["(N, 6, 14, 14)", "(N, 16, 5, 5)", "(N, 400)"]
+    assert [row[2] for row in modern.rows][:2] == [156, 2416] and modern.total_params == 61706
 
 
 def test_summary_names_the_layer_that_rejects_the_input():
-    with pytest.raises(ValueError, match=r"layer 7 \(Dense\)"):
+    with pytest.raises(ValueError, match=r"layer 3 \(Dense\)"):
         lenet5().summary((1, 32, 32))
+    with pytest.raises(ValueError, match=r"layer 7 \(Dense\)"):
+        lenet5("classic").summary((1, 32, 32))
 
 
 # ---------------------------------------------------------------- gradient checks
@@ -207,11 +237,11 @@ def test_load_rejects_files_of_another_model(tmp_path):
     save_params(simple_convnet(), tmp_path / "scn.npz")
     model = lenet5()
     before = model.params["0.W"].copy()
-    with pytest.raises(ValueError, match=r"not in the model: \[.*'6\.W'.*shape mismatch: 0\.W"):
+    with pytest.raises(ValueError, match=r"not in the model: \[.*'4\.W'.*shape mismatch: 0\.W"):
         load_params(model, tmp_path / "scn.npz")
     np.testing.assert_array_equal(model.params["0.W"], before)
     save_params(lenet5(input_size=12), tmp_path / "small.npz")
-    with pytest.raises(ValueError, match=r"7\.W: file \(16, 120\) vs model \(400, 120\)"):
+    with pytest.raises(ValueError, match=r"3\.W: file \(16, 120\) vs model \(400, 120\)"):
         load_params(model, tmp_path / "small.npz")
 
 

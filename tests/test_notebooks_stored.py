@@ -193,3 +193,99 @@ def test_strip_is_idempotent():
     nb = script.strip(_figure_notebook())
     again = script.strip(copy.deepcopy(nb))
     assert json.dumps(again, sort_keys=True) == json.dumps(nb, sort_keys=True)
+
+
+# --- hints, solutions and checks: nothing stored gives an answer away ---------------------------
+# JupyterLab shows a notebook's stored outputs before anything runs (it ignores hide-output), so
+# a stored hint or solution would be read before it is asked for, and a stored verdict would
+# judge code the learner has not written. The book executes the notebooks itself and shows the
+# hints there behind toggles.
+
+CHECK_CALL = re.compile(r"""^check\(\s*["']([\w-]+)["']""", re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_notebook_keeps_no_hint_or_solution_output(path):
+    nb = nbformat.read(path, as_version=4)
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if not script.asks_for_help(cell):
+            continue
+        if cell.outputs:
+            problems.append(f"cell {index} ({cell.source.strip()[:40]}) stores its output")
+        if script.IGNORE_OUTPUT_TAG not in cell.metadata.get("tags", []):
+            problems.append(f"cell {index} is not tagged {script.IGNORE_OUTPUT_TAG}")
+        if "hint(" in cell.source and "hide-output" not in cell.metadata.get("tags", []):
+            problems.append(f"cell {index} lost its hide-output tag (the book's toggle)")
+    assert not problems, f"{_rel(path)}: {problems}; " + FIX.format(path=_rel(path))
+
+
+def test_every_exercise_hint_cell_is_checked():
+    """The hint cells exist, so the test above really looks at them."""
+    cells = [cell for path in NOTEBOOKS for cell in nbformat.read(path, as_version=4).cells
+             if script.asks_for_help(cell) and "hint(" in cell.source]
+    assert len(cells) >= 28
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_check_outputs_are_to_do(path):
+    """Every stored check( output is the "to do" feedback of the untouched stub: no verdict,
+    no expected value, no fix. (A failure: the notebook's starting code is not read as "to do";
+    make the checker recognise it, then re-execute the notebook.)"""
+    from cnn_course.exercises import core
+
+    nb = nbformat.read(path, as_version=4)
+    problems, seen = [], 0
+    for index, cell in enumerate(nb.cells):
+        match = CHECK_CALL.search(cell.source) if cell.cell_type == "code" else None
+        if not match:
+            continue
+        seen += 1
+        exercise_id = match.group(1)
+        texts = [output.get("data", {}).get("text/plain", "") for output in cell.outputs]
+        pages = [output.get("data", {}).get("text/html", "") for output in cell.outputs]
+        texts = ["".join(t) if isinstance(t, list) else t for t in texts]
+        pages = ["".join(p) if isinstance(p, list) else p for p in pages]
+        todo = core.Feedback(exercise_id, "not attempted", "").label
+        if len(cell.outputs) != 1 or not texts[0].startswith(f"{todo} — {exercise_id}: "):
+            problems.append(f"cell {index} ({exercise_id}) stores {texts or 'no output'}")
+            continue
+        if ('class="cnn-feedback not-attempted"' not in pages[0]
+                or "not attempted" not in texts[0]):
+            problems.append(f"cell {index} ({exercise_id}): not the to-do feedback: {texts[0]}")
+        for word in ("expected", "got ", "Stuck?", "Passed", "Not yet"):
+            if word in texts[0]:
+                problems.append(f"cell {index} ({exercise_id}) mentions {word!r}: {texts[0]}")
+    assert seen, f"{_rel(path)} has no check cells"
+    assert not problems, (f"{_rel(path)}: {problems}; re-execute it: .venv/bin/python "
+                          f".ci/execute_notebooks.py {_rel(path)}")
+
+
+def _help_notebook():
+    hint_out = nbformat.v4.new_output("execute_result", data={"text/plain": "Hint 1 of 3"},
+                                      execution_count=1)
+    printed = nbformat.v4.new_output("stream", name="stdout", text="def f(): ...\n")
+    check_out = nbformat.v4.new_output("execute_result", data={"text/plain": "○ To do"},
+                                       execution_count=3)
+    return nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('hint("ch1-corr2d")', outputs=[hint_out], execution_count=1,
+                                  metadata={"tags": ["hide-output"]}),
+        nbformat.v4.new_code_cell('solution("ch1-corr2d", reveal=True)', outputs=[printed],
+                                  execution_count=2),
+        nbformat.v4.new_code_cell('check("ch1-corr2d", corr2d)', outputs=[check_out],
+                                  execution_count=3),
+        nbformat.v4.new_code_cell("expect_array(x, y, shape_hint='s')", outputs=[printed],
+                                  execution_count=4),
+    ])
+
+
+def test_strip_drops_hint_and_solution_outputs_and_tags_them_for_nbval():
+    nb = script.strip(_help_notebook())
+    hint_cell, solution_cell, check_cell, other = nb.cells
+    assert hint_cell.outputs == [] and solution_cell.outputs == []
+    assert hint_cell.metadata["tags"] == ["hide-output", "nbval-ignore-output"]
+    assert solution_cell.metadata["tags"] == ["nbval-ignore-output"]
+    assert len(check_cell.outputs) == 1 and "tags" not in check_cell.metadata
+    assert len(other.outputs) == 1 and "tags" not in other.metadata, "shape_hint( is no hint("
+    again = script.strip(copy.deepcopy(nb))
+    assert json.dumps(again, sort_keys=True) == json.dumps(nb, sort_keys=True)

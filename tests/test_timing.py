@@ -121,9 +121,11 @@ def test_tier_table_shows_every_stored_tier_with_its_time_and_ratio():
     rows = table.splitlines()
     assert "fast" in rows[0] and "conv" in rows[0]
     naive = next(r for r in rows if r.startswith("loops"))
-    assert "20.0 ms" in naive and "333.3x" in naive and "10.0 ms" in naive
+    assert "20.0 ms" in naive and "333x" in naive and "10.0 ms" in naive
     fast = next(r for r in rows if r.startswith("fast tier"))
-    assert "60.0 us" in fast and fast.count("1.0x") == 2
+    assert "60.0 us" in fast and fast.count("1.00x") == 2
+    torch = next(r for r in rows if r.startswith("PyTorch"))
+    assert torch.count("0.83x") == 2
     assert "PyTorch" in table and "torch 2.13.0" in table
     assert "Test CPU" in table and "Haswell" in table and "2026-12-01" in table
 
@@ -157,3 +159,28 @@ def test_the_stored_conv_tiers_back_what_chapter_5_says_of_them():
     for op in ("conv", "pool"):
         t = times[op]
         assert t["naive"] / t["reference"] > t["reference"] / t["fast"] > 1, (op, t)
+
+
+def _step_result():
+    row = {"layer": "Conv2D(1, 6, kernel_size=5, stride=1, padding=2)", "numpy_forward_ms": 6.5,
+           "numpy_backward_ms": 5.25, "torch_forward_ms": 4.75, "torch_backward_ms": 10.5}
+    return {"date": "2026-12-02", "cpu": "Test CPU", "batch": 256, "numpy": "2.4.6",
+            "openblas_kernel": "SkylakeX", "torch": "2.13.0+cpu",
+            "step_ms": {"cpu": {"layers": 28.0, "fused": 19.6, "torch": 39.2}},
+            "ratio": {"layers": {"cpu": 28.0 / 39.2}, "fused": {"cpu": 0.5}}, "layers": [row]}
+
+
+def test_step_table_shows_both_networks_their_ratios_and_every_layer():
+    from cnn_course.widgets.timing import step_table
+    text = step_table(_step_result())
+    lines = text.splitlines()
+
+    assert "28.0 ms" in lines[1] and lines[1].endswith("0.71x")
+    assert "19.6 ms" in lines[2] and lines[2].endswith("0.50x")
+    assert lines[3].startswith("PyTorch eager") and lines[3].endswith("1.00x")
+    layer = next(line for line in lines if line.startswith("Conv2D(1, 6"))
+    assert layer.split()[-4:] == ["6.50", "4.75", "5.25", "10.50"]
+    footer = " ".join(lines[-3:])
+    assert footer.startswith("Measured by the course's maintainers on 2026-12-02")
+    assert "batch 256) on Test CPU," in footer
+    assert footer.endswith("numpy 2.4.6, OpenBLAS SkylakeX kernel, torch 2.13.0+cpu.")

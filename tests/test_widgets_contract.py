@@ -286,8 +286,20 @@ def _static(function, n_axes, check, *args, **kwargs):
                         id=f"{function.__module__.rsplit('.', 1)[-1][:4]}-{function.__name__}")
 
 
+def _check_polyphase(fig):
+    left = fig.axes[0]
+    cells = [im for im in left.get_images()][0].get_array()
+    assert cells.shape[:2] == (6, 6)                   # the size asked for
+    texts = [t.get_text() for t in left.texts]
+    assert texts[:6] == ["0", "1", "0", "1", "0", "1"] and texts[6:8] == ["2", "3"]
+    assert len([p for p in left.patches]) == 9          # 3x3 pooling windows
+    # the four phase colours differ
+    assert len({tuple(np.round(c, 3)) for c in cells.reshape(-1, cells.shape[-1])}) == 4
+
+
 A = np.arange(12.0).reshape(3, 4) - 5
 STATIC_FIGURES = [
+    _static(ch5.plot_polyphase, 2, _check_polyphase, size=6),
     _static(draw.plot_images, 2, _check_plot_images, [A, -A], ["a", "minus a"], symmetric=True),
     _static(ch1.plot_feature_maps, 3, _check_feature_maps, DIGITS[2, 0].astype(np.float64),
             ["vertical edge", "horizontal edge"]),

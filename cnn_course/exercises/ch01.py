@@ -31,10 +31,16 @@ def _corr2d_cases():
 @exercise(
     "ch1-corr2d",
     title="Cross-correlation by loops",
-    hint="""
-    The output has (H - FH + 1) rows and (W - FW + 1) columns: a window of FH rows fits at
-    H - FH + 1 starting positions. Allocate it with np.zeros, then loop over every output
-    position (i, j): Y[i, j] = np.sum(X[i:i + FH, j:j + FW] * K). No flipping.""",
+    hints=(
+        "Think of the kernel as a small window that slides over X. Every output value Y[i, j] "
+        "belongs to one position of the window: how many positions are there along each axis, "
+        "and what do you compute at each one?",
+        "The window fits at H - FH + 1 row positions and W - FW + 1 column positions: that is "
+        "the output's shape. At position (i, j), multiply the part of X under the window by K, "
+        "element by element, and add everything up. No flipping, no bias.",
+        "Allocate the output with `np.zeros((H - FH + 1, W - FW + 1))`, loop over every `i` and "
+        "`j`, and set `Y[i, j] = np.sum(X[i:i + FH, j:j + FW] * K)`.",
+    ),
     solution=solutions.corr2d,
     mistakes=solutions.CORR2D_MISTAKES,
 )
@@ -60,10 +66,16 @@ def check_corr2d(corr2d):
 @exercise(
     "ch1-true-conv",
     title="True convolution by flipping the kernel",
-    hint="""
-    Convolution is cross-correlation with the kernel turned upside down AND left to right:
-    flip both axes, K[::-1, ::-1] (the same as np.flip(K)), then call your corr2d.
-    Transposing (K.T) is a different operation.""",
+    hints=(
+        "True convolution and cross-correlation differ only in how the kernel is laid over each "
+        "window: convolution uses the kernel turned by 180 degrees. So you need no new loops: "
+        "reuse your corr2d.",
+        "Turning by 180 degrees means upside down AND left to right: flip both axes. Flipping "
+        "one axis gives a mirror image, not a turn, and a transpose (`K.T`) mirrors across the "
+        "diagonal, which is something else again.",
+        "`K[::-1]` reverses the rows and `K[:, ::-1]` the columns; `K[::-1, ::-1]` (or "
+        "`np.flip(K)`) does both. Call your `corr2d` on X with that flipped kernel.",
+    ),
     solution=solutions.convolve2d_true,
     mistakes=solutions.CONVOLVE_MISTAKES,
 )
@@ -93,10 +105,14 @@ def check_convolve2d_true(convolve2d_true):
 @exercise(
     "ch1-output-size",
     title="The size of a valid output",
-    hint="""
-    Count the positions where the window fits along one axis: its top row can be at
-    0, 1, ..., H - FH. How many numbers is that? Do the same for the width with W and FW,
-    and return the pair (OH, OW).""",
+    hints=(
+        "Count window positions along one axis at a time: in how many places can a window of FH "
+        "rows start so that it still fits inside H rows?",
+        "The window's top row can be at 0, 1, ..., H - FH. Count those numbers (a range from 0 "
+        "to n inclusive holds n + 1 numbers). The width works the same way with W and FW.",
+        "`OH = H - FH + 1`. Write OW the same way for the width and return the pair `(OH, OW)`, "
+        "not their product.",
+    ),
     solution=solutions.valid_output_size,
     mistakes=solutions.OUTPUT_SIZE_MISTAKES,
 )
@@ -132,11 +148,15 @@ SELECTIVITY = 1.25
 @exercise(
     "ch1-diagonal-kernel",
     title="A kernel for anti-diagonal edges",
-    hint="""
-    Start from the vertical-edge kernel [[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]]: negative on the
-    dark side, positive on the bright side, zero along the edge. Now put the zeros along the
-    anti-diagonal (top-right to bottom-left), negatives above-left of it and positives
-    below-right. Keep the sum of the weights at 0 so flat regions give 0.""",
+    hints=(
+        "An edge detector compares the two sides of an edge: negative weights on one side, "
+        "positive weights on the other, zeros along the edge itself. On a flat region the two "
+        "sides cancel, so the weights must sum to 0.",
+        "Start from the vertical-edge kernel `[[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]]`: its zeros "
+        "run down the middle column. Turn the pattern so that the zeros lie along the "
+        "anti-diagonal (top-right to bottom-left), with negatives above-left of it and "
+        "positives below-right. Try it in the kernel explorer of section 1.7.",
+    ),
     solution=solutions.ANTI_DIAGONAL_KERNEL,
     mistakes=solutions.DIAGONAL_KERNEL_MISTAKES,
 )
@@ -181,10 +201,14 @@ def check_diagonal_kernel(kernel):
 @exercise(
     "ch1-param-count",
     title="Parameters of a convolutional and a dense layer",
-    hint="""
-    A convolutional layer's parameters are its filters, one FH x FW kernel per output channel
-    (per input channel), plus one bias per filter. They do not depend on the image size.
-    A dense layer has one weight per (input, output) pair plus one bias per output.""",
+    hints=(
+        "Parameters are the numbers a layer learns: weights and biases. A convolution's weights "
+        "are its kernels, shared by every position of the image; a dense layer has one weight "
+        "for every connection.",
+        "Convolution: 32 filters, each a 5x5 kernel over the single input channel, plus one "
+        "bias per filter; the 28x28 image size does not enter. Dense: one weight per (input "
+        "pixel, unit) pair, 784 x 32, plus one bias per unit.",
+    ),
     solution=solutions.PARAM_COUNTS,
     mistakes=solutions.PARAM_COUNT_MISTAKES,
 )

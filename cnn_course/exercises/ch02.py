@@ -54,11 +54,17 @@ def _size_mistakes(H, W, FH, FW, P, S):
 
 
 @exercise("ch2-output-size", title="The output-size formula",
-          hint="""
-          Along the height the window's top-left corner can sit at 0, S, 2S, ... as long as
-          the window still fits inside the padded input (H + 2P rows): the last start is at
-          most H + 2P - FH. Count those starts with floor division `//`, and do the same for
-          the width with W and FW.""",
+          hints=(
+              "Padding makes the input bigger, the stride makes the window jump. Picture the "
+              "padded input and count the positions where the window can start along the "
+              "height.",
+              "The padded height is H + 2P. The window's top can sit at 0, S, 2S, ... as long "
+              "as the window still fits, so the last start is at most H + 2P - FH. Count the "
+              "multiples of S from 0 up to that number: round down, because a window that would "
+              "overhang is dropped.",
+              "`OH = (H + 2 * P - FH) // S + 1`: floor division counts the jumps, + 1 the start "
+              "at 0. Write OW the same way with W and FW, and return the pair of ints.",
+          ),
           solution=sol.conv_output_size, mistakes=sol.CONV_OUTPUT_SIZE_MISTAKES)
 def check_output_size(conv_output_size):
     for H, W, FH, FW, P, S in OUTPUT_SIZE_CASES:
@@ -79,10 +85,15 @@ def check_output_size(conv_output_size):
 # --- 2. same padding ---------------------------------------------------------------------------
 
 @exercise("ch2-same-padding", title="Padding that keeps the size",
-          hint="""
-          A k x k kernel at stride 1 turns n padded rows into n + top + bottom - k + 1 rows,
-          so top + bottom must be k - 1. For k = 5 that splits evenly; for k = 4 it is odd,
-          so one side gets one row more: this course (like TensorFlow) puts it at the bottom.""",
+          hints=(
+              "At stride 1 a k x k kernel makes the output k - 1 rows shorter than its input. "
+              "To keep the 10 rows, the padding must add exactly those rows back, top and "
+              "bottom together.",
+              "top + bottom = k - 1. For the 5x5 kernel that is 4 rows, split evenly; for the "
+              "4x4 kernel it is 3, an odd number, so one side gets one row more: this course "
+              "(like TensorFlow) puts the extra row at the bottom. Answer `((top, bottom), "
+              "(top, bottom))`.",
+          ),
           solution=sol.SAME_PADDING, mistakes=sol.SAME_PADDING_MISTAKES)
 def check_same_padding(answer):
     parts = _pair(answer, "((top, bottom) for 5x5, (top, bottom) for 4x4)", "answer")
@@ -118,11 +129,17 @@ STACK_NAMES = ["conv 5x5, padding 2, stride 1", "conv 3x3, padding 0, stride 2",
 
 
 @exercise("ch2-stack-shapes", title="Shapes through a stack of layers",
-          hint="""
-          Apply OH = (H + 2P - FH) // S + 1 and OW = (W + 2P - FW) // S + 1 one layer at a
-          time, feeding each layer's output shape into the next. Pooling uses the same formula
-          (kernel 2, stride 2, no padding). A stride (1, 2) means 1 along the height and 2 along
-          the width.""",
+          hints=(
+              "Go one layer at a time: each layer's output shape is the next layer's input "
+              "shape. Height and width are computed separately, each with its own kernel size, "
+              "padding and stride.",
+              "Use OH = (H + 2P - FH) // S + 1 and OW = (W + 2P - FW) // S + 1. Pooling uses "
+              "the same formula (window 2, stride 2, P = 0). Layer 4's stride (1, 2) means S = "
+              "1 for the height and S = 2 for the width.",
+              "Layer 1: (32 + 2*2 - 5) // 1 + 1 = 32 and (27 + 2*2 - 5) // 1 + 1 = 27, so (32, "
+              "27). Feed (32, 27) into layer 2 the same way, then its result into layer 3, and "
+              "so on.",
+          ),
           solution=sol.STACK_SHAPES, mistakes=sol.STACK_SHAPES_MISTAKES)
 def check_stack_shapes(answer):
     if not isinstance(answer, (list, tuple)) or len(answer) != len(sol.STACK):
@@ -167,10 +184,16 @@ PAD_CASES = [  # (shape, dtype, (top, bottom, left, right))
 
 
 @exercise("ch2-pad-asymmetric", title="Asymmetric zero padding",
-          hint="""
-          Make a zero array of shape (N, C, H + top + bottom, W + left + right) with
-          dtype=x.dtype, then copy x into the rows top:top + H and columns left:left + W.
-          Avoid slices like top:-bottom: when bottom is 0, -0 is 0 and the slice is empty.""",
+          hints=(
+              "Padding does not change x: it builds a bigger array of zeros and places x inside "
+              "it. Work out the bigger array's shape and where x's top-left corner lands in it.",
+              "The result has shape (N, C, H + top + bottom, W + left + right) and x's dtype. x "
+              "fills the rows from top to top + H and the columns from left to left + W; N and "
+              "C are not padded. Beware of slices like `top:-bottom`: when bottom is 0, -0 is 0 "
+              "and the slice is empty.",
+              "Create the result with `np.zeros(new_shape, dtype=x.dtype)`, then assign x to "
+              "its slice `[:, :, top:top + H, left:left + W]`.",
+          ),
           solution=sol.pad_asymmetric, mistakes=sol.PAD_ASYMMETRIC_MISTAKES)
 def check_pad_asymmetric(pad_asymmetric):
     rng = np.random.default_rng(2)
@@ -202,10 +225,15 @@ def check_pad_asymmetric(pad_asymmetric):
 # --- 5. receptive field --------------------------------------------------------------------------
 
 @exercise("ch2-receptive-field", title="Receptive field through a stack",
-          hint="""
-          Keep two numbers per layer: the receptive field r and the jump j (how many input
-          pixels apart neighbouring outputs are). Start with r = 1, j = 1. Each layer does
-          r = r + d*(k - 1)*j and then j = j*s: its own stride only affects the layers after it.""",
+          hints=(
+              "The receptive field grows with every layer, and faster after a stride: once "
+              "neighbouring outputs are s input pixels apart, each extra kernel tap reaches s "
+              "pixels further. Track two numbers through the stack.",
+              "Keep the receptive field r and the jump j (how many input pixels apart "
+              "neighbouring outputs of the current layer are); start with r = 1, j = 1. For "
+              "each layer with kernel k, stride s and dilation d: first r = r + d*(k - 1)*j, "
+              "then j = j*s (a layer's own stride only affects the layers after it).",
+          ),
           solution=sol.RECEPTIVE_FIELDS, mistakes=sol.RECEPTIVE_FIELDS_MISTAKES)
 def check_receptive_field(answer):
     if not isinstance(answer, (list, tuple)) or len(answer) != 4:

@@ -52,11 +52,15 @@ def _multi_in_cases():
 @exercise(
     "ch3-corr2d-multi-in",
     title="Cross-correlation with several input channels",
-    hint="""
-    Channel c of X only ever meets channel c of K: compute F.corr2d(X[c], K[c]) for every c
-    (each is an (OH, OW) map), then ADD the C maps together. The result has no channel axis:
-    its shape is (H - FH + 1, W - FW + 1). If you stack the maps into a (C, OH, OW) array
-    first, sum over axis 0.""",
+    hints=(
+        "With several input channels, channel c of the input only ever meets channel c of the "
+        "filter. Each pair is an ordinary 2-D cross-correlation, and the filter's single output "
+        "map combines them.",
+        "Cross-correlate X[c] with K[c] for every channel c (each gives an (OH, OW) map) and "
+        "ADD the C maps. The result has no channel axis: its shape is (H - FH + 1, W - FW + 1).",
+        "`F.corr2d(X[c], K[c])` is channel c's map. Add the maps up in a loop over "
+        "`range(X.shape[0])`, or stack them into a (C, OH, OW) array and sum over axis 0.",
+    ),
     solution=sol.corr2d_multi_in,
     mistakes=sol.CORR2D_MULTI_IN_MISTAKES,
 )
@@ -94,10 +98,17 @@ def _multi_out_cases():
 @exercise(
     "ch3-corr2d-multi-in-out",
     title="A filter bank: multiple output channels",
-    hint="""
-    K[f] (shape (C, FH, FW)) is one complete filter: corr2d_multi_in(X, K[f]) is output
-    channel f. Do that for f = 0 .. FN - 1 and stack the FN maps along a NEW FIRST axis:
-    np.stack(list_of_maps, axis=0) gives (FN, OH, OW).""",
+    hints=(
+        "A filter bank is FN complete filters side by side. Each filter makes one output "
+        "channel, exactly as in the previous exercise, and the output puts those channels "
+        "together.",
+        "K[f], of shape (C, FH, FW), is one complete filter, so `corr2d_multi_in(X, K[f])` is "
+        "output channel f. Do that for every f and put the FN maps together along a NEW first "
+        "axis: (FN, OH, OW).",
+        "Collect the FN maps in a list (a loop over `range(K.shape[0])`), then `np.stack(maps, "
+        "axis=0)`. `np.concatenate` would glue them along the height, and a sum would merge "
+        "them into one map.",
+    ),
     solution=sol.corr2d_multi_in_out,
     mistakes=sol.CORR2D_MULTI_IN_OUT_MISTAKES,
 )
@@ -137,12 +148,18 @@ def _conv1x1_cases():
 @exercise(
     "ch3-conv1x1",
     title="1x1 convolution as a matrix product",
-    hint="""
-    Make one row per pixel holding that pixel's C channel values: move the channel axis LAST
-    first, X.transpose(0, 2, 3, 1) (shape (N, H, W, C)), then reshape to (N*H*W, C). A plain
-    X.reshape(N*H*W, C) mixes values of different pixels. W.reshape(FN, C) is a dense weight
-    matrix; rows @ W.reshape(FN, C).T has shape (N*H*W, FN). Undo the first step in reverse:
-    reshape to (N, H, W, FN), then transpose(0, 3, 1, 2).""",
+    hints=(
+        "A 1x1 convolution looks at one pixel at a time: each output pixel is a weighted sum of "
+        "that pixel's C channel values, with the same FN x C weights everywhere. That is a "
+        "dense layer applied to every pixel: a matrix of pixels times a weight matrix.",
+        "Build a matrix with one ROW per pixel (N*H*W rows) holding its C channel values. The "
+        "channel axis must come last before you reshape, or values of different pixels get "
+        "mixed. W (FN, C, 1, 1) is really an (FN, C) matrix. The product is (N*H*W, FN); then "
+        "undo the rearrangement in reverse order.",
+        "`X.transpose(0, 2, 3, 1).reshape(N * H * W, C)` gives the rows and `W.reshape(FN, "
+        "C).T` the (C, FN) weight matrix. Reshape the product to (N, H, W, FN) before you move "
+        "the channel axis back to position 1 with a transpose.",
+    ),
     solution=sol.conv1x1,
     mistakes=sol.CONV1X1_MISTAKES,
 )
@@ -199,11 +216,17 @@ def _is_int(v):
 @exercise(
     "ch3-conv-cost",
     title="Parameters and multiply-adds of a conv layer",
-    hint="""
-    One filter has C * k * k weights and one bias; there are FN filters. Every value of the
-    output (there are FN * OH * OW of them) is one dot product of length C * k * k, so
-    MACs = FN * OH * OW * C * k * k, with the OUTPUT size
-    OH = (H + 2 * padding - k) // stride + 1 (and OW likewise).""",
+    hints=(
+        "Two separate counts. The parameters are what the filters store: they do not depend on "
+        "the image. The multiply-adds are the work of computing every output value: they depend "
+        "on the output's size.",
+        "One filter has C*k*k weights plus one bias, and there are FN filters. Every output "
+        "value (FN*OH*OW of them) is a dot product of length C*k*k, one multiply-add per "
+        "product. Use the OUTPUT size, which depends on the stride and the padding.",
+        "First the output size: `OH = (H + 2 * padding - k) // stride + 1`, and OW likewise "
+        "with W. Each count is then one product of the numbers in hint 2; return the pair "
+        "`(params, macs)`.",
+    ),
     solution=sol.conv_layer_cost,
     mistakes=sol.CONV_COST_MISTAKES,
 )
@@ -255,11 +278,17 @@ def _bias_cases():
 @exercise(
     "ch3-add-bias",
     title="Adding one bias per output channel",
-    hint="""
-    b[f] belongs to output channel f, which is axis 1 of Y (N, FN, OH, OW). NumPy matches
-    shapes from the RIGHT, so a plain Y + b lines b up with the width axis. Give b the shape
-    (1, FN, 1, 1) first (b.reshape(1, -1, 1, 1), or b[None, :, None, None]); then it is
-    broadcast over the batch, the height and the width. Return a new array.""",
+    hints=(
+        "Each output channel f gets its own number b[f], added to every value of that channel, "
+        "for every sample and position. Which axis of Y is the channel axis, and how does NumPy "
+        "line b up with Y when you add them?",
+        "Broadcasting matches shapes from the RIGHT: a plain `Y + b` pairs b (FN,) with the "
+        "width axis (and runs without an error whenever FN equals the width). b has to line up "
+        "with axis 1 of (N, FN, OH, OW), with axes of size 1 everywhere else.",
+        "Give b the shape (1, FN, 1, 1), with `b.reshape(1, -1, 1, 1)` or `b[None, :, None, "
+        "None]`, and add it to Y. `Y + ...` makes a new array; `Y += ...` would change the "
+        "caller's Y.",
+    ),
     solution=sol.add_bias,
     mistakes=sol.ADD_BIAS_MISTAKES,
 )

@@ -48,11 +48,16 @@ def _check_pool_shape(got, expected, x, k, s, case):
 
 
 @exercise("ch4-max-pool-loops", title="Max pooling by loops",
-          hint="""
-          Work on x as (C, H, W) (for a 2-D input use x[None] and drop the axis at the end).
-          OH = (H - pool_size) // stride + 1. Loop over c, i, j; the window of output (i, j)
-          starts at row i * stride and column j * stride and is pool_size wide. Take .max() of
-          x[c, window] -- one channel at a time.""",
+          hints=(
+              "Pooling is like a convolution without weights: slide a square window over each "
+              "channel and keep the largest value in it. Channels never mix.",
+              "OH = (H - pool_size) // stride + 1, and OW likewise. The window of output (i, j) "
+              "starts at row i * stride and column j * stride and is pool_size wide. A 2-D "
+              "input is one channel: add a channel axis first and remove it at the end.",
+              "`x[None]` turns (H, W) into (1, H, W). Loop over c, i and j, and set `out[c, i, "
+              "j] = x[c, top:top + pool_size, left:left + pool_size].max()` with `top, left = i "
+              "* stride, j * stride`; return `out[0]` for a 2-D input.",
+          ),
           solution=sol.max_pool2d_loops, mistakes=sol.MAX_POOL_MISTAKES)
 def check_max_pool_loops(max_pool2d_loops):
     rng = np.random.default_rng(4)
@@ -89,11 +94,16 @@ def check_max_pool_loops(max_pool2d_loops):
 
 
 @exercise("ch4-avg-pool-conv", title="Average pooling as a convolution",
-          hint="""
-          Build W of shape (C, C, K, K) filled with zeros, then set W[c, c] = 1 / K**2 for
-          every channel c: output channel c averages input channel c only. Call
-          F.conv2d(x, W, stride=K) -- the stride must equal the window size. Make W with
-          x's dtype (np.zeros(..., dtype=x.dtype)).""",
+          hints=(
+              "Average pooling multiplies every value of a K x K window by the same weight and "
+              "adds them up: a convolution with a constant kernel. But a convolution also sums "
+              "over the input channels, while pooling keeps the channels apart.",
+              "Three choices: the weight (the mean of K*K values), which input channels output "
+              "channel c may read (only its own: the weights linking c to any other channel are "
+              "0), and the stride (pooling windows do not overlap: stride = K).",
+              "Start from `W = np.zeros((C, C, K, K), dtype=x.dtype)` (K = pool_size), fill "
+              "only the blocks `W[c, c]` with 1 / K**2, then call `F.conv2d` with `stride=K`.",
+          ),
           solution=sol.avg_pool_via_conv, mistakes=sol.AVG_CONV_MISTAKES)
 def check_avg_pool_conv(avg_pool_via_conv):
     rng = np.random.default_rng(5)
@@ -124,11 +134,17 @@ def check_avg_pool_conv(avg_pool_via_conv):
 
 
 @exercise("ch4-max-pool-backward", title="The backward pass of max pooling",
-          hint="""
-          Start from dx = np.zeros_like(x). For each output (i, j): take its window, find the
-          position of its maximum with np.unravel_index(np.argmax(window), window.shape) (the
-          first maximum, row by row), and ADD dout[i, j] there: dx[top + a, left + b] +=
-          dout[i, j]. Nothing else in the window gets anything.""",
+          hints=(
+              "In the forward pass only the maximum of each window reached the output. So only "
+              "that input receives the window's upstream gradient; the others in the window get "
+              "nothing from it.",
+              "Start from zeros shaped like x. For each output (i, j), find the position of the "
+              "first maximum of its window and ADD dout[i, j] there. Add, do not assign: when "
+              "windows overlap, one input can be the maximum of several windows.",
+              "`a, b = np.unravel_index(np.argmax(window), window.shape)` gives the row and "
+              "column of the first maximum inside the window; with `top, left = i * stride, j * "
+              "stride` the update is `dx[top + a, left + b] += dout[i, j]`.",
+          ),
           solution=sol.max_pool2d_backward_loops, mistakes=sol.MAX_BACKWARD_MISTAKES)
 def check_max_pool_backward(max_pool2d_backward_loops):
     x_plain = np.array([[1, 4, 2, 0],
@@ -233,10 +249,13 @@ def _shape_feedback(label, got, x_shape, k, s, p):
 
 
 @exercise("ch4-pool-shapes", title="Predict pooled shapes",
-          hint="""
-          Pooling keeps N and C. For each spatial size: OH = floor((H + 2P - K) / S) + 1,
-          where K is the window, S the stride and P the padding. Floor, not round: a window
-          that does not fit is dropped.""",
+          hints=(
+              "Pooling never touches the batch and channel axes: N and C stay. Only the spatial "
+              "sizes shrink, by the same formula as for a convolution.",
+              "For each spatial size: OH = (H + 2P - K) // S + 1, with window K, stride S and "
+              "padding P. Floor, not round: a window that does not fit is dropped (think of "
+              "case (b), 7 rows). Check yourself with `F.conv_output_size`.",
+          ),
           solution=sol.POOL_SHAPES, mistakes=sol.POOL_SHAPES_MISTAKES)
 def check_pool_shapes(answer):
     if callable(answer) or isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__"):

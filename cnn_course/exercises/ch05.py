@@ -35,11 +35,19 @@ def _gradient_case(got, numeric, case, mistakes, shape_hint=""):
 
 @exercise(
     "ch5-im2col", title="im2col by loops",
-    hint="""
-        Pad x first (np.pad on the last two axes only). Then loop n, i (output row), j (output
-        column) in that order; the window under (i, j) is xp[n, :, i*stride : i*stride+FH,
-        j*stride : j*stride+FW], of shape (C, FH, FW). window.reshape(-1) is its row.
-        """,
+    hints=(
+        "im2col turns every window the filter will see into one row of a matrix, so that the "
+        "convolution becomes a single matrix product. The rows must come in the order of the "
+        "output positions: image by image, then row by row, then column by column.",
+        "Pad x on the last two axes only, compute OH and OW, and allocate (N*OH*OW, C*FH*FW). "
+        "Loop over n, then i (output row), then j (output column); the window under (i, j) "
+        "covers rows i*stride to i*stride + FH and columns j*stride to j*stride + FW of every "
+        "channel.",
+        "`np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))` pads only the height and width. "
+        "The window is `xp[n, :, top:top + FH, left:left + FW]`, of shape (C, FH, FW), and "
+        "`window.reshape(-1)` flattens it in (c, fh, fw) order into row `n * OH * OW + i * OW + "
+        "j`.",
+    ),
     solution=sol.im2col, mistakes=sol.IM2COL_MISTAKES)
 def check_im2col(im2col):
     rng = np.random.default_rng(5)
@@ -76,12 +84,18 @@ def check_im2col(im2col):
 
 @exercise(
     "ch5-conv-forward", title="Convolution forward via im2col",
-    hint="""
-        Three steps. col = im2col(x, FH, FW, stride, pad) has one row per output position;
-        W.reshape(FN, -1).T has one column per filter; col @ that + b is (N*OH*OW, FN) and b
-        broadcasts over the rows, one bias per column = per filter. Reshape to (N, OH, OW, FN)
-        (the order the rows came in) and only then transpose(0, 3, 1, 2).
-        """,
+    hints=(
+        "im2col has done the hard part: each row of `F.im2col(x, ...)` is one window, so every "
+        "output value is the dot product of a row with a filter. All of them at once are one "
+        "matrix product.",
+        "Flatten each filter into a column: W becomes a (C*FH*FW, FN) matrix. col (N*OH*OW, "
+        "C*FH*FW) times it is (N*OH*OW, FN), one column per filter, and b adds one bias per "
+        "column. The rows come in (n, i, j) order, so reshape to (N, OH, OW, FN) before you "
+        "move the channel axis.",
+        "`col = F.im2col(x, FH, FW, stride, pad)` and `out = col @ W.reshape(FN, -1).T + b`. "
+        "Reshaping out straight to (N, FN, OH, OW) scrambles the values: reshape to (N, OH, OW, "
+        "FN) first, then `.transpose(0, 3, 1, 2)`.",
+    ),
     solution=sol.conv_forward, mistakes=sol.CONV_FORWARD_MISTAKES)
 def check_conv_forward(conv_forward):
     rng = np.random.default_rng(6)
@@ -129,13 +143,17 @@ def _indexerror_nudge(fn, *args, case):
 
 @exercise(
     "ch5-conv1d-input-grad", title="The input gradient of a 1-D convolution",
-    hint="""
-        Input x[i] sits at x_pad[i + pad] and meets output o through w[k] when o + k = i + pad.
-        Easiest: compute the gradient of the padded input, dx_pad[i] = sum_k dy_full[i + K-1-k]
-        * w[k], where dy_full is dy padded by K - 1 zeros on both ends (so every index exists),
-        then drop the first and last pad entries. The kernel index k runs up while the output
-        index runs down: the kernel is flipped.
-        """,
+    hints=(
+        "Every input value took part in several outputs, once through each kernel weight it "
+        "met. Its gradient collects dy[o] * w[k] over all the (o, k) pairs where it met output "
+        "o through weight w[k].",
+        "With padding, x[i] sits at x_pad[i + pad], and output o read x_pad[o : o + K], so "
+        "x_pad[i] met y[o] through w[k] when o + k = i. Compute the gradient of the padded "
+        "input first, then drop the first and last pad entries: they were zeros, not inputs.",
+        "Pad dy with K - 1 zeros on both ends, `dy_full = np.pad(dy, K - 1)`, so every index "
+        "exists; then `dx_pad[i] += dy_full[i + K - 1 - k] * w[k]` for every i and k. The "
+        "output index runs down while k runs up: the kernel is flipped.",
+    ),
     solution=sol.conv1d_input_grad, mistakes=sol.INPUT_GRAD_MISTAKES)
 def check_conv1d_input_grad(conv1d_input_grad):
     rng = np.random.default_rng(7)
@@ -167,11 +185,16 @@ def check_conv1d_input_grad(conv1d_input_grad):
 
 @exercise(
     "ch5-conv1d-filter-grad", title="The filter gradient of a batched 1-D convolution",
-    hint="""
-        Output y[n, o] used the window x_pad[n, o : o + K], so it sends dy[n, o] * x_pad[n, o + k]
-        to dw[k]. The same w is used by every sample: create dw = np.zeros(K) once, before the
-        loop over n, and keep adding.
-        """,
+    hints=(
+        "The weight w[k] was used at every output position of every sample in the batch. Its "
+        "gradient adds up all those uses.",
+        "Output y[n, o] read the window x_pad[n, o : o + K], so it used w[k] on x_pad[n, o + "
+        "k]: that use contributes dy[n, o] * x_pad[n, o + k] to dw[k]. Sum over all n and o; "
+        "the result is one (K,) array for the whole batch.",
+        "Create `dw = np.zeros(K)` once, BEFORE the loop over the samples (not inside it). For "
+        "each n, pad with `x_pad = np.pad(x[n], pad)`, then `dw[k] += x_pad[o + k] * dy[n, o]` "
+        "for every k and o.",
+    ),
     solution=sol.conv1d_filter_grad, mistakes=sol.FILTER_GRAD_MISTAKES)
 def check_conv1d_filter_grad(conv1d_filter_grad):
     rng = np.random.default_rng(8)
@@ -214,12 +237,18 @@ def _tied_input(rng):
 
 @exercise(
     "ch5-maxpool-backward", title="Max-pool backward",
-    hint="""
-        Only the maximum of a window affected the output, so only it gets the gradient: for
-        each window find the position of its first maximum with np.argmax (and
-        np.unravel_index), then dx[n, c, top + a, left + b] += dy[n, c, i, j]. Use +=, not =:
-        with stride < size the windows overlap and one pixel can win several of them.
-        """,
+    hints=(
+        "Max pooling passes only each window's maximum forward, so in the backward pass only "
+        "that position receives the window's gradient; every other input of the window gets "
+        "nothing from it.",
+        "Start from zeros shaped like x. For each n, c and output (i, j), find the first "
+        "maximum of the window (row-major, as `np.argmax` does) and add dy[n, c, i, j] there. "
+        "Add, do not assign: with stride < size the windows overlap and one input can win "
+        "several of them.",
+        "With `top, left = i * stride, j * stride` and `window = x[n, c, top:top + size, "
+        "left:left + size]`, `a, b = np.unravel_index(np.argmax(window), window.shape)` locates "
+        "the maximum; then `dx[n, c, top + a, left + b] += dy[n, c, i, j]`.",
+    ),
     solution=sol.max_pool_backward, mistakes=sol.MAX_POOL_BACKWARD_MISTAKES)
 def check_max_pool_backward(max_pool_backward):
     rng = np.random.default_rng(9)

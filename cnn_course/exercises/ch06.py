@@ -2,14 +2,16 @@
 
 - ch6-lenet-shapes: the shapes through classic LeNet-5 on MNIST and its parameter count
 - ch6-build-lenet: build the modern LeNet-5 from layers (shapes, layer kinds, parameter counts)
-- ch6-train-step: find the bug in a training epoch (losses and updated parameters vs reference)
+- ch6-train-step: find the bug in a training epoch (losses and updated parameters vs reference);
+  the starting code is buggy, not a stub, so the checker answers "to do" while it is unchanged
 - ch6-augment-shift: random 2-pixel shifts for data augmentation (zero fill, per image, range)
 """
 
 import numpy as np
 
 from cnn_course.exercises import ch06_solutions as sol
-from cnn_course.exercises.core import NotAttempted, call, exercise, expect_value, fail
+from cnn_course.exercises.core import (NotAttempted, call, exercise, expect_value, fail,
+                                       same_code)
 from cnn_course.topics.invariance import shift_image
 from cnn_course.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 from cnn_course.models import Sequential, count_params, summary
@@ -20,11 +22,15 @@ __all__ = ["check_lenet_shapes", "check_build_lenet", "check_train_step", "check
 # -- ch6-lenet-shapes --------------------------------------------------------------------------
 
 @exercise("ch6-lenet-shapes", title="LeNet's shapes and parameters",
-          hint="""
-          Output size: (H + 2P - F) // S + 1. conv1 has padding 2, so 28 stays 28; each 2x2
-          pooling halves; conv2 has no padding: 14 -> 10. Flatten multiplies all of
-          C x H x W. A Conv2D has FN*C*FH*FW weights plus FN biases; a Dense D_in*D_out weights
-          plus D_out biases.""",
+          hints=(
+              "Follow one digit through the network layer by layer with the output-size "
+              "formula; then count the parameters of the layers that have weights: the two "
+              "convolutions and the three dense layers.",
+              "Output size: (H + 2P - F) // S + 1. conv1 has padding 2, so 28 stays 28; each "
+              "2x2 pooling halves the size; conv2 has no padding. Flatten multiplies C x H x W. "
+              "A Conv2D has FN*C*FH*FW weights plus FN biases; a Dense has D_in*D_out weights "
+              "plus D_out biases.",
+          ),
           solution=sol.LENET_SHAPES, mistakes=sol.LENET_SHAPES_MISTAKES)
 def check_lenet_shapes(answer):
     if answer is None:
@@ -70,11 +76,19 @@ def _as_layers(built):
 
 
 @exercise("ch6-build-lenet", title="Build the modern LeNet-5",
-          hint="""
-          Twelve layers: Conv2D.create(1, 6, 5, padding=2, rng=rng), ReLU(), MaxPool2D(2,
-          stride=2), Conv2D.create(6, 16, 5, rng=rng), ReLU(), MaxPool2D(2, stride=2), Flatten(),
-          then Dense 400 -> 120, ReLU, 120 -> 84, ReLU, 84 -> 10 (no activation at the end: the
-          loss applies the softmax).""",
+          hints=(
+              "LeNet is two convolutional blocks (convolution, activation, pooling) and then a "
+              "dense block. The modern version uses ReLU and max pooling, and its last layer "
+              "gives the 10 class scores with no activation after it (the loss applies the "
+              "softmax).",
+              "Block 1: 6 filters 5x5 with padding 2 (so 28 stays 28), ReLU, 2x2 max pooling "
+              "with stride 2. Block 2: 16 filters 5x5 without padding, ReLU, the same pooling. "
+              "Then Flatten (16 * 5 * 5 = 400 values) and Dense 400 -> 120, ReLU, 120 -> 84, "
+              "ReLU, 84 -> 10.",
+              "The layers are made like `Conv2D.create(1, 6, 5, padding=2, rng=rng)`, `ReLU()`, "
+              "`MaxPool2D(2, stride=2)`, `Flatten()` and `Dense.create(400, 120, rng=rng)`. "
+              "Return the twelve in a list, and pass the same rng to every create.",
+          ),
           solution=sol.build_lenet_modern, mistakes=sol.BUILD_MISTAKES)
 def check_build_lenet(build_lenet_modern):
     built = call(build_lenet_modern, case="build_lenet_modern()")
@@ -145,12 +159,23 @@ def _run_epoch(fn, x, labels, case):
 
 
 @exercise("ch6-train-step", title="Find the bug in a training epoch",
-          hint="""
-          Each mini-batch needs four things, in order: the loss (model.loss(xb, yb)), the
-          backward pass (model.backward()), the update p -= lr * grad for every parameter,
-          and images and labels picked with the SAME indices.""",
+          hints=(
+              "Walk through one mini-batch by hand and compare each step with the exercise "
+              "text: shuffle once, pick the batch, loss, backward, update. Which step does not "
+              "do exactly what the text says?",
+              "Look at what goes into `model.loss`: which images and which labels make up a "
+              "mini-batch? Every image must be paired with its own label.",
+              "The images are picked with the shuffled indices `idx`, but the labels with "
+              "`start:start + batch_size`, in their original order. Pick the labels with the "
+              "same indices as the images.",
+          ),
           solution=sol.train_epoch, mistakes=sol.TRAIN_MISTAKES)
 def check_train_step(train_epoch):
+    if same_code(train_epoch, sol.train_epoch_as_given):
+        raise NotAttempted(
+            "not attempted yet: this is still the function as given, bug included. Read it "
+            "step by step against the exercise text, fix the bug in the cell, then run this "
+            "check.")
     rng = np.random.default_rng(11)
     x = rng.standard_normal((32, 1, 8, 8))
     labels = np.arange(32) % 3
@@ -181,7 +206,7 @@ def check_train_step(train_epoch):
     if ev_model > _tiny_model().loss(x, labels):
         fail(f"case {case}: the loss on all 32 images went uphill, to {ev_model:.3f} (the "
              f"reference reaches {ev_ref:.3f}). The update must subtract: p -= lr * grad.")
-    _, _, wrong_labels = _run_epoch(sol._labels_not_shuffled, x, labels, case)
+    _, _, wrong_labels = _run_epoch(sol.train_epoch_as_given, x, labels, case)
     if np.allclose(losses, [float(v) for v in wrong_labels]):
         fail(f"case {case}: the losses {np.round(losses, 4).tolist()} differ from the "
              f"reference {np.round(ref_losses, 4).tolist()} from the first mini-batch on, and "
@@ -212,10 +237,18 @@ def _find_shift(src, out, max_search):
 
 
 @exercise("ch6-augment-shift", title="Random shifts for data augmentation",
-          hint="""
-          Draw one (dy, dx) per image with rng.integers(-max_shift, max_shift + 1, size=(N, 2)).
-          Start from np.zeros_like(x) (same shape and dtype) and copy the part of each image
-          that stays inside the frame; never np.roll, which wraps pixels around.""",
+          hints=(
+              "Each image gets its own random offset, and the pixels that move in from outside "
+              "the frame are zeros: nothing wraps around. The result keeps x's shape and dtype.",
+              "Draw all N offsets at once with `rng.integers(-max_shift, max_shift + 1, "
+              "size=(N, 2))` (the upper bound is exclusive). Start from zeros like x and, for "
+              "each image, copy the part that stays inside the frame to its new place. Never "
+              "`np.roll`, which wraps pixels around.",
+              "For a shift dy >= 0 the destination rows are `dy:H` and the source rows `0:H - "
+              "dy`; for dy < 0 they are `0:H + dy` and `-dy:H`. `max(dy, 0):H + min(dy, 0)` "
+              "covers both cases for the destination (and the same with -dy for the source); do "
+              "the same for the columns with dx.",
+          ),
           solution=sol.augment_shift, mistakes=sol.AUGMENT_MISTAKES)
 def check_augment_shift(augment_shift):
     rng = np.random.default_rng(5)

@@ -1,7 +1,8 @@
 """Looking inside a trained network: feature maps, errors, transformed digits, comparisons.
 
 - ``feature_maps(model, x)``: every layer's output for a batch, with the layer's name
-  (``models.layer_name``)
+  (``models.layer_name``); a fused block (``layers.ConvReLUPool2D``) shows its three steps
+- ``model_steps(model)``: the layers of a model with fused blocks split into their steps
 - ``confusion_matrix(labels, predictions, num_classes)``: counts of (true class, predicted class)
 - ``misclassified(model, x, labels)``: the images a model gets wrong, with what it said
 - ``predict_proba(model, x)``: softmax probabilities of each class
@@ -23,28 +24,46 @@ from cnn_course.models import build_model, layer_name
 from cnn_course.optim import Adam
 from cnn_course.train import fit, predict
 
-__all__ = ["feature_maps", "confusion_matrix", "misclassified", "predict_proba",
+__all__ = ["feature_maps", "model_steps", "confusion_matrix", "misclassified", "predict_proba",
            "transform_digit", "edge_responses", "compare_models"]
 
 
+def model_steps(model):
+    """The layers of a model one step at a time: a list of (label, layer).
+
+    A layer is labelled by its index ("3"); a fused block that has ``steps()`` (such as
+    ``layers.ConvReLUPool2D``) is replaced by its steps, labelled "0a", "0b", "0c". The steps
+    share the block's parameters; running them one after the other gives the block's output.
+    """
+    out = []
+    for i, layer in enumerate(model.layers):
+        if callable(getattr(layer, "steps", None)):
+            out += [(f"{i}{'abcdefgh'[k]}", step) for k, step in enumerate(layer.steps())]
+        else:
+            out.append((str(i), layer))
+    return out
+
+
 def feature_maps(model, x):
-    """Run x through the model one layer at a time; return every layer's output with its name.
+    """Run x through the model one step at a time; return every step's output with its name.
 
     Inputs:
     - model: a Sequential
     - x: array of shape (N, C, H, W) in the model's dtype (one image: (1, C, H, W))
 
-    Returns a list of (name, output) pairs, one per layer, in order (names as in
-    ``model.summary``: "0: Conv2D 1->6 5x5 padding 2", "1: ReLU", ...); the outputs are
-    C-contiguous copies, of shape (N, C', H', W') for conv/pool layers and (N, D) after Flatten.
+    Returns a list of (name, output) pairs, one per step of ``model_steps`` (one per layer,
+    and three for a fused Conv-ReLU-MaxPool block), in order. Layers are named as in
+    ``model.summary`` ("3: Flatten"); the steps of a fused block 0 as "0a: Conv2D 1->6 5x5
+    padding 2", "0b: ReLU", "0c: MaxPool2D 2x2". The outputs are C-contiguous copies, of
+    shape (N, C', H', W') for conv/pool steps and (N, D) after Flatten.
     """
     x = np.asarray(x)
     if x.ndim != 4:
         raise ValueError(f"feature_maps: x must have shape (N, C, H, W), got {x.shape}")
     out = []
-    for i, layer in enumerate(model.layers):
+    for label, layer in model_steps(model):
         x = layer.forward(x)
-        out.append((f"{i}: {layer_name(layer)}", np.ascontiguousarray(x)))
+        out.append((f"{label}: {layer_name(layer)}", np.ascontiguousarray(x)))
     return out
 
 

@@ -22,7 +22,8 @@ from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
 from cnn_course.widgets.draw import number_grid, number_text, panel_off, plot_images
 
-__all__ = ["plot_4d_array", "plot_images", "im2col_explorer", "gradient_flow_explorer"]
+__all__ = ["plot_4d_array", "plot_images", "im2col_explorer", "gradient_flow_explorer",
+           "plot_polyphase"]
 
 CHANNEL_COLORS = ["#e41a1c", "#4daf4a", "#377eb8", "#984ea3", "#ff7f00"]
 HIGHLIGHT = "#ff7f00"
@@ -270,3 +271,51 @@ def gradient_flow_explorer(L=7, K=3, pads=(0, 1, 2)):
         scene, {"i": Slider(range(L), value=L // 2, description="input element i"),
                 "pad": Dropdown(list(pads), value=default_pad, description="padding")},
         title="gradient flow in a 1-D convolution", figsize=(7, 2.4))
+
+
+_PHASE_COLOURS = ("#8fb8de", "#f2b880", "#a8d5a2", "#e3a3c7")
+
+
+def plot_polyphase(size=8):
+    """The four phases of a convolution output under 2x2 max pooling (section 5.8).
+
+    Left: a size x size convolution output; every cell shows its phase a*2 + b, where
+    (oh, ow) = (2p + a, 2q + b), and the 2x2 pooling windows are outlined: each window holds
+    one cell of every phase. Right: the four phases pulled apart, each a (size/2) x (size/2)
+    map; cell (p, q) of every phase belongs to pooling window (p, q), and all four come from
+    the same (FH+1) x (FW+1) input window, so one matrix product with 4x the rows computes
+    them. Returns the Figure (two Axes).
+    """
+    if size < 2 or size % 2:
+        raise ValueError(f"plot_polyphase: size must be even and at least 2, got {size}")
+    oh, ow = np.mgrid[0:size, 0:size]
+    phase = (oh % 2) * 2 + ow % 2
+    colours = np.array([matplotlib.colors.to_rgb(c) for c in _PHASE_COLOURS])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4.2),
+                                      gridspec_kw={"width_ratios": [1, 1.15]})
+    number_grid(left, phase, colors=colours[phase], fmt=lambda v: f"{int(v)}", fontsize=8)
+    for p in range(size // 2):
+        for q in range(size // 2):
+            left.add_patch(Rectangle((2 * q - 0.5, 2 * p - 0.5), 2, 2, fill=False, lw=2,
+                                     ec="black"))
+    panel_off(left)
+    left.set_title(f"conv output {size}x{size}: phase a*2+b of (2p+a, 2q+b)\n"
+                   "bold squares: 2x2 pooling windows", fontsize=9)
+    half = size // 2
+    gap = 1
+    for k in range(4):
+        a, b = divmod(k, 2)
+        x0, y0 = a * 0 + (k % 2) * (half + gap) - 0.5, (k // 2) * (half + gap) - 0.5
+        block = np.full((half, half), k)
+        number_grid(right, block, colors=_PHASE_COLOURS[k], fmt=None, origin=(x0, y0),
+                    fit=False)
+        right.text(x0 + half / 2, y0 - 0.15, f"phase ({a}, {b}): rows {k}*FN..",
+                   ha="center", va="bottom", fontsize=8)
+    right.set_xlim(-0.6, 2 * half + gap - 0.4)
+    right.set_ylim(2 * half + gap - 0.4, -1.2)
+    right.set_aspect("equal")
+    panel_off(right)
+    right.set_title(f"four {half}x{half} phases: one product, 4x the rows;\n"
+                    "pooling = max over the four phases, cell by cell", fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -18,7 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from cnn_course.models import layer_name
-from cnn_course.topics.inspect_model import feature_maps, predict_proba, transform_digit
+from cnn_course.topics.inspect_model import (feature_maps, model_steps, predict_proba,
+                                             transform_digit)
 from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
 from cnn_course.widgets.draw import number_grid, panel_off, panel_title
@@ -28,18 +29,21 @@ __all__ = ["lenet_inspector", "training_curve_viewer", "plot_filters", "plot_sta
 
 
 def lenet_stages(model):
-    """Indices and names of the layers worth looking at: each activation and pooling layer.
+    """Indices and names of the steps worth looking at: each activation and pooling step.
 
+    The indices count the steps of ``inspect_model.model_steps`` (a fused Conv-ReLU-MaxPool
+    block counts as its three steps), i.e. they index the list ``feature_maps`` returns.
     Returns a list of (index, name) such as (1, "conv1 + ReLU"), (2, "pool1: MaxPool2D 2x2"),
     ...; the layers are named by ``models.layer_name``.
     """
+    steps = [layer for _, layer in model_steps(model)]
     stages, conv = [], 0
-    for i, layer in enumerate(model.layers):
+    for i, layer in enumerate(steps):
         kind = type(layer).__name__
         if kind == "Conv2D":
             conv += 1
         elif kind in ("ReLU", "Sigmoid", "Tanh") and conv and i > 0 and \
-                type(model.layers[i - 1]).__name__ == "Conv2D":
+                type(steps[i - 1]).__name__ == "Conv2D":
             stages.append((i, f"conv{conv} + {layer_name(layer)}"))
         elif kind in ("MaxPool2D", "AvgPool2D"):
             stages.append((i, f"pool{conv}: {layer_name(layer)}"))

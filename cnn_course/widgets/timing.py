@@ -20,11 +20,12 @@ them with ``load_measured`` and ``tier_table``, labelled as measured on the buil
 """
 
 import json
+import platform
 import time
 from pathlib import Path
 
 __all__ = ["PREFIX", "format_seconds", "format_speedup", "Timer", "best_time", "report_speedup",
-           "MEASURED", "load_measured", "tier_table"]
+           "MEASURED", "load_measured", "tier_table", "step_table"]
 
 PREFIX = "[time]"
 
@@ -105,6 +106,17 @@ def report_speedup(name_a, seconds_a, name_b, seconds_b):
     return ratio
 
 
+def cpu_model():
+    """The processor's name, for the record of a measurement ("Intel(R) Xeon(R) ...")."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 #: Where benchmark scripts store the measurements the chapters show.
 MEASURED = Path(__file__).resolve().parents[2] / "book" / "measured"
 
@@ -122,25 +134,71 @@ _TIER_NAMES = {"naive": "loops (cnn_course.naive)", "reference": "im2col (cnn_co
                "fast": "fast tier (cnn_course.fast)", "torch": "PyTorch eager"}
 
 
+def _ratio(r):
+    """A ratio to the fast tier: two decimals below 10 (1.15x), none above (368x)."""
+    return f"{r:.2f}x" if r < 10 else f"{r:.0f}x"
+
+
 def tier_table(result):
     """A text table of a ``benchmarks/bench_conv_tiers.py`` result: time per image of each tier
-    and how many times slower than the fast tier, for the convolution and the pooling; then
-    the machine it was measured on. Tiers missing from the result (PyTorch) are left out."""
+    and that time divided by the fast tier's (above 1: slower than the fast tier; below 1:
+    faster), for the convolution and the pooling; then when, where and how it was measured.
+    Tiers missing from the result (PyTorch) are left out."""
     times, ratios = result["ms_per_image"], result["ratio_to_fast"]
     tiers = [t for t in _TIER_NAMES if t in times["conv"]]
-    lines = [f"{'time per image':<31}{'conv fwd+bwd':>13}{'vs fast':>9}"
-             f"{'max-pool fwd+bwd':>18}{'vs fast':>9}"]
+    lines = [f"{'time per image':<31}{'conv fwd+bwd':>13}{'/ fast':>9}"
+             f"{'max-pool fwd+bwd':>18}{'/ fast':>9}"]
     for t in tiers:
         conv, pool = (format_seconds(times[op][t] / 1000) for op in ("conv", "pool"))
-        lines.append(f"{_TIER_NAMES[t]:<31}{conv:>13}{format_speedup(ratios['conv'][t]):>9}"
-                     f"{pool:>18}{format_speedup(ratios['pool'][t]):>9}")
+        conv_r, pool_r = (_ratio(ratios[op][t]) for op in ("conv", "pool"))
+        lines.append(f"{_TIER_NAMES[t]:<31}{conv:>13}{conv_r:>9}{pool:>18}{pool_r:>9}")
     machine, versions = result["machine"], result["versions"]
     blas = machine.get("blas") or {}
     lines.append("")
-    lines.append(f"Measured on the build machine, {result['date']}: {machine['cpu']}, one thread, "
-                 f"numpy {versions['numpy']}"
+    reps = f"median of {result['reps']} runs, " if result.get("reps") else ""
+    lines.append(f"Measured by the course's maintainers on {result['date']} ({reps}CPU time")
+    lines.append(f"per image, one thread) on {machine['cpu']},")
+    lines.append(f"numpy {versions['numpy']}"
                  + (f", OpenBLAS {blas.get('architecture')} kernel" if blas else "")
                  + (f", torch {versions['torch']}" if versions.get("torch") else "") + ".")
     if result.get("naive_note"):
         lines.append(f"Note: {result['naive_note']}.")
+    return "\n".join(lines)
+
+
+def _short_layer(text):
+    """'Conv2D(1, 6, kernel_size=5, stride=1, padding=2)' -> 'Conv2D(1, 6, k=5, p=2)'."""
+    for long, short in (("kernel_size=", "k="), ("padding=", "p="), ("stride=", "s=")):
+        text = text.replace(long, short)
+    return text.replace(", s=1", "").replace(", p=0", "").replace("s=2, ", "")
+
+
+def step_table(result):
+    """A text table of a ``benchmarks/bench_lenet_step.py`` result (``lenet_step.json``): the
+    LeNet-5 training step of the two numpy networks against PyTorch (median CPU ms and the
+    ratio ours / torch), then every layer's forward and backward time, numpy against torch,
+    and the machine it was measured on."""
+    cpu, ratio = result["step_ms"]["cpu"], result["ratio"]
+    names = {"layers": "numpy, separate layers", "fused": "numpy, fused blocks",
+             "torch": "PyTorch eager"}
+    lines = [f"{'LeNet-5 training step (CPU time)':<36}{'per step':>10}{'vs torch':>10}"]
+    for key in ("layers", "fused", "torch"):
+        if key in cpu:
+            r = f"{ratio[key]['cpu']:.2f}x" if key in ratio else "1.00x"
+            lines.append(f"{names[key]:<36}{format_seconds(cpu[key] / 1000):>10}{r:>10}")
+    lines.append("")
+    lines.append(f"{'layer (separate layers), ms':<30}{'numpy fwd':>10}{'torch fwd':>10}"
+                 f"{'numpy bwd':>10}{'torch bwd':>10}")
+    for row in result["layers"]:
+        cells = (row["numpy_forward_ms"], row["torch_forward_ms"], row["numpy_backward_ms"],
+                 row["torch_backward_ms"])
+        lines.append(f"{_short_layer(row['layer']):<30}" + "".join(f"{c:>10.2f}" for c in cells))
+    lines.append("")
+    reps = f"median of {result['reps']} steps, " if result.get("reps") else ""
+    lines.append(f"Measured by the course's maintainers on {result['date']} ({reps}CPU time,")
+    lines.append(f"one thread, batch {result['batch']}) on {result['cpu']},")
+    lines.append(f"numpy {result['numpy']}"
+                 + (f", OpenBLAS {result['openblas_kernel']} kernel"
+                    if result.get("openblas_kernel") else "")
+                 + f", torch {result['torch']}.")
     return "\n".join(lines)
