@@ -5,7 +5,7 @@
   (.ci/execute_notebooks.py) and the benchmarks all run with them.
 - ``PINNED_KERNEL``: the OpenBLAS kernel for tests and stored outputs. OpenBLAS picks its
   kernel by CPU, and kernels sum in different orders: chapter 6 trains a network, and after
-  thousands of float32 steps its printed accuracies differ in the third digit between the
+  thousands of float32 steps its printed accuracies differ in the fourth digit between the
   AVX2 (Haswell) and AVX-512 (SkylakeX) kernels. The notebooks' stored outputs are made with
   Haswell (which every x86-64 CPU of the last decade runs), so the tests and
   .ci/execute_notebooks.py pin it and strict nbval passes on any such machine. Benchmarks do

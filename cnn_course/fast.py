@@ -38,15 +38,22 @@ What is done differently, and why it is faster:
    window of the input at (2p, 2q), so one product of a (4*FN, C*(FH+1)*(FW+1)) filter
    matrix (each filter placed four times, shifted by (a, b), zeros elsewhere) with the
    stride-2 patch matrix computes them: 4x the rows, a quarter of the columns, 1.44x the
-   multiply-adds for 5x5 filters, and about twice the speed.
+   multiply-adds for 5x5 filters, and about twice the speed. The bias is added while the
+   phases are copied into row order (no pass of its own), and the biases' gradient comes
+   out of the filter-gradient product: the patch matrix carries a row of ones below it.
+   The polyphase input gradient is computed in large blocks (about 8 MB of patch
+   gradients; for LeNet one block): there the product dominates, and it runs markedly
+   slower over the few thousand columns of a cache-sized block.
 8. Cache-sized chunks. The patch matrix is built and multiplied a few output rows at a time
-   (about 1 MB of patches per chunk), so the product reads patches that were just written
-   and are still in the cache.
+   (about 1 MB of patches per chunk, but at least 8192 columns: thinner products are
+   slower), so the product reads patches that were just written and are still in the cache;
+   the products of all chunks are written into one reused buffer.
 9. A fused convolution-ReLU-max-pool (``conv_relu_pool2d``): with polyphase the four values of
    each 2x2 pooling window are four rows of the product, so pooling is three ``np.maximum``
    over rows and the full-size convolution output is never stored. ReLU is applied after
    the pooling (max and ReLU commute: max(relu(a), relu(b)) == relu(max(a, b))), on a
-   quarter of the values. The layer ``layers.ConvReLUPool2D`` trains with it.
+   quarter of the values, and so is the bias (max(a + b, c + b) == max(a, c) + b). The
+   layer ``layers.ConvReLUPool2D`` trains with it.
 
 Results are therefore not always C-contiguous; every op accepts any memory layout.
 """
@@ -66,8 +73,15 @@ __all__ = ["conv2d", "conv2d_forward", "conv2d_backward",
 # Size of the blocks of patch gradients in conv2d_backward (floats): about 1 MB in float32.
 _BLOCK_FLOATS = 1 << 18
 
-# Size of the chunks of the patch matrix built and multiplied at once (floats): about 1 MB.
+# Size of the chunks of the patch matrix built and multiplied at once (floats): about 1 MB,
+# but at least _MIN_CHUNK_COLS columns (thin products over fewer columns run slower: LeNet's
+# second convolution, 6400 columns in all, is fastest as one product).
 _CHUNK_FLOATS = 1 << 18
+_MIN_CHUNK_COLS = 1 << 13
+
+# Size of the blocks of patch gradients in the polyphase backward pass (floats): about 8 MB.
+# There the product dominates, and it runs faster over more columns than cache-sized blocks.
+_PHASE_BLOCK_FLOATS = 1 << 21
 
 # Polyphase is used for convolutions with at most this many filters (4*FN rows in the
 # product); with more filters the plain product already has enough rows to run fast.
@@ -166,9 +180,13 @@ def _scatter_windows(d6, dxp, stride, dilation, row0=0):
 
 # --------------------------------------------------------------------------- conv2d
 
-def _chunks(rows, floats_per_row):
-    """(r0, r1) ranges of output rows, each holding about _CHUNK_FLOATS floats."""
-    step = max(1, _CHUNK_FLOATS // max(1, floats_per_row))
+def _chunks(rows, floats_per_row, cols_per_row=0, budget=None):
+    """(r0, r1) ranges of output rows, each holding about ``budget`` floats (default
+    _CHUNK_FLOATS) and, if cols_per_row is given, at least _MIN_CHUNK_COLS columns."""
+    budget = _CHUNK_FLOATS if budget is None else budget
+    step = max(1, budget // max(1, floats_per_row))
+    if cols_per_row:
+        step = max(step, -(-_MIN_CHUNK_COLS // cols_per_row))
     return [(r0, min(rows, r0 + step)) for r0 in range(0, rows, step)]
 
 
@@ -197,10 +215,14 @@ class Polyphase:
       (2p + a, 2q + b), a, b in {0, 1}
     - W4: the filters placed four times, shape (4*FN, C*(FH+1)*(FW+1)), rows in (a, b, f)
       order: row (a, b, f) is filter f shifted down by a and right by b
+    - ext: cols with a row of ones below it (cols is a view of its first rows), or None. The
+      backward pass multiplies ext instead of cols by the output gradient: the extra row of
+      the product is the gradient's sum over the batch and positions, the biases' gradient,
+      for about one more row of work instead of a separate pass over the gradient.
     """
 
-    def __init__(self, cols, W4):
-        self.cols, self.W4 = cols, W4
+    def __init__(self, cols, W4, ext=None):
+        self.cols, self.W4, self.ext = cols, W4, ext
 
 
 def uses_polyphase(W, stride=1, dilation=1, out_hw=(0, 0)):
@@ -241,22 +263,26 @@ def _phase_view(x, kernel, out_hw, padding):
                                (P, Q), (2, 2), (1, 1))
 
 
-def _phase_products(x, W, b, out_hw, padding, consume):
+def _phase_products(x, W, out_hw, padding, consume):
     """The polyphase product, chunk by chunk: build a chunk of the stride-2 patch matrix,
-    multiply it by W4 (adding the bias) and hand the result, shape (2, 2, FN, R*Q*N) for
-    pooled-grid rows r0..r1-1, to ``consume(r0, r1, y4)``. Returns the Polyphase cache."""
+    multiply it by W4 (no bias: the callers add it where it costs nothing) and hand the
+    result, shape (2, 2, FN, R*Q*N) for pooled-grid rows r0..r1-1, to
+    ``consume(r0, r1, y4)``; y4 is a buffer reused by the next chunk. Returns the Polyphase
+    cache."""
     FN = W.shape[0]
     view = _phase_view(x, W.shape[2:], out_hw, padding)
     C, KH, KW, P, Q, N = view.shape
     W4 = _phase_filters(W)
-    b4 = None if b is None else np.tile(b, 4)[:, None]
-    cols = np.empty((C * KH * KW, P * Q * N), dtype=x.dtype)
-    for r0, r1 in _chunks(P, W4.shape[1] * Q * N):
-        y4 = W4 @ _fill_cols(view, cols, r0, r1)                  # (4*FN, R*Q*N)
-        if b4 is not None:
-            y4 += b4
+    ext = np.empty((C * KH * KW + 1, P * Q * N), dtype=x.dtype)
+    ext[-1] = 1                                     # the ones row: db in the backward product
+    cols = ext[:-1]
+    chunks = _chunks(P, W4.shape[1] * Q * N, Q * N)
+    buf = np.empty(4 * FN * max(r1 - r0 for r0, r1 in chunks) * Q * N, dtype=x.dtype)
+    for r0, r1 in chunks:
+        y4 = buf[:4 * FN * (r1 - r0) * Q * N].reshape(4 * FN, -1)
+        np.matmul(W4, _fill_cols(view, cols, r0, r1), out=y4)    # (4*FN, R*Q*N)
         consume(r0, r1, y4.reshape(2, 2, FN, -1))
-    return Polyphase(cols, W4)
+    return Polyphase(cols, W4, ext)
 
 
 def _conv2d_polyphase(x, W, b, out_hw, padding):
@@ -265,13 +291,18 @@ def _conv2d_polyphase(x, W, b, out_hw, padding):
     (OH, OW), P, Q = out_hw, out_hw[0] // 2, out_hw[1] // 2
     yb = np.empty((FN, P, 2, Q, 2, N), dtype=x.dtype)          # = (FN, OH, OW, N)
 
+    bias = None if b is None else b[:, None, None, None]
+
     def scatter(r0, r1, y4):                                   # phase (a, b) -> rows 2p+a
         y6 = y4.reshape(2, 2, FN, r1 - r0, Q, N)
         for a in (0, 1):
             for c in (0, 1):
-                yb[:, r0:r1, a, :, c, :] = y6[a, c]
+                if bias is None:
+                    yb[:, r0:r1, a, :, c, :] = y6[a, c]
+                else:                                          # the bias, in the same pass
+                    np.add(y6[a, c], bias, out=yb[:, r0:r1, a, :, c, :])
 
-    cache = _phase_products(x, W, b, out_hw, padding, scatter)
+    cache = _phase_products(x, W, out_hw, padding, scatter)
     return yb.reshape(FN, OH, OW, N).transpose(3, 0, 1, 2), cache
 
 
@@ -343,12 +374,12 @@ def conv2d_backward(dy, x, W, stride=1, padding=0, need_dx=True, *, dilation=1, 
     if uses_polyphase(W, stride, dilation, out_hw):
         P, Q = out_hw[0] // 2, out_hw[1] // 2
         if cols is None:
-            cols = _phase_products(x, W, None, out_hw, padding, lambda *args: None)
+            cols = _phase_products(x, W, out_hw, padding, lambda *args: None)
         else:                   # the stride-2 patch matrix, bare or in its Polyphase
             bare = cols.cols if isinstance(cols, Polyphase) else cols
             check_shape(bare, (C * (FH + 1) * (FW + 1), P * Q * N), "cols", where=where)
-            cols = Polyphase(bare, _phase_filters(W))
-        db = dy.sum(axis=(0, 2, 3))
+            ext = cols.ext if isinstance(cols, Polyphase) else None
+            cols = Polyphase(bare, _phase_filters(W), ext)
         # dy (N, FN, 2P, 2Q) -> (a, b, FN, P, Q, N): the phases' gradients, rows of dy4
         dyb = dy.transpose(1, 2, 3, 0).reshape(FN, P, 2, Q, 2, N)
         dy4 = np.empty((2, 2, FN, P, Q, N), dtype=dy.dtype)
@@ -356,7 +387,7 @@ def conv2d_backward(dy, x, W, stride=1, padding=0, need_dx=True, *, dilation=1, 
             for c in (0, 1):
                 dy4[a, c] = dyb[:, :, a, :, c, :]
         return _phase_backward(dy4.reshape(4 * FN, -1), x.shape, W.shape, cols, padding,
-                               need_dx) + (db,)
+                               need_dx)
     if cols is None:
         cols = _conv2d_cols(x, (FH, FW), out_hw, stride, padding, dilation)
     else:
@@ -370,26 +401,32 @@ def conv2d_backward(dy, x, W, stride=1, padding=0, need_dx=True, *, dilation=1, 
 
 
 def _phase_backward(dy4, x_shape, W_shape, cache, padding, need_dx):
-    """dx and dW of a polyphase product from dy4, its gradient (4*FN, P*Q*N).
+    """dx, dW and db of a polyphase product from dy4, its gradient (4*FN, P*Q*N).
 
-    dW4 = dy4 @ cols.T, folded back onto W; dx = col2im(W4.T @ dy4) with the stride-2
-    (FH+1, FW+1) windows, a few pooled rows at a time. Returns (dx or None, dW).
+    dW4 = dy4 @ cols.T, folded back onto W (with the ones row of cache.ext, the same product
+    also gives db); dx = col2im(W4.T @ dy4) with the stride-2 (FH+1, FW+1) windows, a few
+    pooled rows at a time. Returns (dx or None, dW, db).
     """
     (N, C, H, Wd), (ph, pw) = x_shape, padding
     FN, _, FH, FW = W_shape
     cols, W4 = cache.cols, cache.W4
-    dW = _phase_filter_grad((cols @ dy4.T).T, W_shape)
+    if cache.ext is not None:
+        G = cache.ext @ dy4.T                                   # (C*KH*KW + 1, 4*FN)
+        dW, db4 = _phase_filter_grad(G[:-1].T, W_shape), G[-1]
+    else:
+        dW, db4 = _phase_filter_grad((cols @ dy4.T).T, W_shape), dy4.sum(axis=1)
+    db = db4.reshape(4, FN).sum(axis=0)
     if not need_dx:
-        return None, dW
+        return None, dW, db
     KH, KW = FH + 1, FW + 1
     P = (H + 2 * ph - FH + 1) // 2
     QN = dy4.shape[1] // P
     W4t = W4.T                                                  # (C*KH*KW, 4*FN)
     dxp = np.zeros((C, H + 2 * ph, Wd + 2 * pw, N), dtype=dy4.dtype)
-    for r0, r1 in _chunks(P, W4t.shape[0] * QN):
+    for r0, r1 in _chunks(P, W4t.shape[0] * QN, budget=_PHASE_BLOCK_FLOATS):
         d6 = (W4t @ dy4[:, r0 * QN:r1 * QN]).reshape(C, KH, KW, r1 - r0, QN // N, N)
         _scatter_windows(d6, dxp, (2, 2), (1, 1), r0)
-    return dxp[:, ph:ph + H, pw:pw + Wd].transpose(3, 0, 1, 2), dW
+    return dxp[:, ph:ph + H, pw:pw + Wd].transpose(3, 0, 1, 2), dW, db
 
 
 def _conv2d_input_grad(dy2, W, x_shape, out_hw, stride, padding, dilation):
@@ -420,7 +457,10 @@ def conv_relu_pool2d_forward(x, W, b=None, stride=1, padding=0, dilation=1):
 
     With polyphase (``uses_polyphase``, and any number of filters) the four values of every
     2x2 pooling window are the four phase rows of one product: the pooled value is their
-    maximum (the first maximum in row-major order wins ties, as in max_pool2d), then ReLU.
+    maximum (the first maximum in row-major order wins ties, as in max_pool2d), plus the
+    bias, then ReLU. The maximum is taken before the bias is added, so in the rare case
+    where two different values round to the same float once the bias is added, the larger
+    one (not the first) receives the gradient.
     Otherwise (a stride, a dilation or an odd output size) the three fast ops run one after
     the other.
 
@@ -453,9 +493,12 @@ def conv_relu_pool2d_forward(x, W, b=None, stride=1, padding=0, dilation=1):
             np.maximum(m, y4[a, c], out=m)
             # the phase codes grow (1, 2, 3), so the latest winner is the largest code
             np.maximum(w, gt.view(np.int8) * np.int8(k), out=w)
+        if bias is not None:              # max(a + b, c + b) == max(a, c) + b: add it after
+            m += bias
         np.maximum(m, 0, out=m)                                   # ReLU after the max
 
-    cache = _phase_products(x, W, b, out_hw, padding, pool)
+    bias = None if b is None else b[:, None]
+    cache = _phase_products(x, W, out_hw, padding, pool)
     y = pooled.reshape(FN, P, Q, N).transpose(3, 0, 1, 2)
     return y, ("polyphase", cache, winner, pooled)
 
@@ -498,13 +541,18 @@ def conv_relu_pool2d_backward(dy, x, W, cache, stride=1, padding=0, need_dx=True
     _, phase, winner, pooled = cache
     g = np.ascontiguousarray(dy.transpose(1, 2, 3, 0)).reshape(FN, -1)
     g = g * (pooled > 0)                                          # ReLU's gate
-    db = g.sum(axis=1)
+    # dy4[k] = g where phase k won the window, else 0: as a bit mask (all ones or zeros,
+    # from -1 or 0) on the float's bits, faster than multiplying by a bool array
     dy4 = np.empty((4, FN, g.shape[1]), dtype=g.dtype)
+    bits = np.dtype(f"i{g.dtype.itemsize}")
+    won = np.empty(g.shape, dtype=bool)
     for k in range(4):
-        np.multiply(g, winner == k, out=dy4[k])                   # to the window's maximum
-    dx, dW = _phase_backward(dy4.reshape(4 * FN, -1), x.shape, W.shape, phase, padding,
-                             need_dx)
-    return dx, dW, db
+        mask = dy4[k].view(bits)
+        np.equal(winner, k, out=won)
+        np.negative(won.view(np.int8), out=mask, casting="unsafe")
+        np.bitwise_and(g.view(bits), mask, out=mask)
+    return _phase_backward(dy4.reshape(4 * FN, -1), x.shape, W.shape, phase, padding,
+                           need_dx)
 
 
 # --------------------------------------------------------------------------- pooling
@@ -521,10 +569,12 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     """
     kernel, stride, padding, out_hw = _pool_args(x, kernel_size, stride, padding, "max_pool2d")
     xp = _pad_hw(x, padding, -np.inf)
-    y = None
-    for i, j in _offsets(kernel):
-        view = xp[(Ellipsis, *_offset_slices(i, j, out_hw, stride))]
-        y = view.copy(order="K") if y is None else np.maximum(y, view, out=y)
+    views = [xp[(Ellipsis, *_offset_slices(i, j, out_hw, stride))] for i, j in _offsets(kernel)]
+    if len(views) == 1:
+        return views[0].copy(order="K")
+    y = np.maximum(views[0], views[1])             # a new array in x's memory layout
+    for view in views[2:]:
+        np.maximum(y, view, out=y)
     return y
 
 

@@ -400,7 +400,11 @@ def test_polyphase_in_chunks_of_one_row_matches_one_chunk(monkeypatch):
     whole = fast.conv_relu_pool2d_forward(x, W, b, 1, (1, 2))
     grads = fast.conv_relu_pool2d_backward(dy, x, W, whole[1], 1, (1, 2))
     monkeypatch.setattr(fast, "_CHUNK_FLOATS", 1)
+    monkeypatch.setattr(fast, "_MIN_CHUNK_COLS", 1)
+    monkeypatch.setattr(fast, "_PHASE_BLOCK_FLOATS", 1)
     assert len(fast._chunks(5, 100)) == 5
+    assert len(fast._chunks(5, 100, 10)) == 5
+    assert len(fast._chunks(5, 100, 10, budget=fast._PHASE_BLOCK_FLOATS)) == 5
     rows = fast.conv_relu_pool2d_forward(x, W, b, 1, (1, 2))
     assert max_rel(rows[0], whole[0]) <= 1e-14
     for g, w in zip(fast.conv_relu_pool2d_backward(dy, x, W, rows[1], 1, (1, 2)), grads):
@@ -417,3 +421,20 @@ def test_polyphase_filters_and_their_gradient_are_adjoint():
     np.testing.assert_array_equal(W4.reshape(2, 2, 3, 2, 5, 6)[1, 0, :, :, 1:, :5], W)
     # <W4(W), G> == <W, W4^T(G)>
     assert np.isclose((W4 * G).sum(), (W * fast._phase_filter_grad(G, W.shape)).sum())
+
+
+def test_polyphase_bias_gradient_from_the_ones_row_matches_the_sum():
+    # conv2d_forward's Polyphase carries its patch matrix with a row of ones below it, so the
+    # filter-gradient product also gives db; a bare patch matrix falls back to summing dy.
+    rng = np.random.default_rng(16)
+    x, W, b = (rng.standard_normal(s) for s in ((3, 2, 10, 8), (4, 2, 3, 3), (4,)))
+    y, cache = fast.conv2d_forward(x, W, b, 1, 1)
+    assert isinstance(cache, fast.Polyphase) and cache.ext is not None
+    np.testing.assert_array_equal(cache.ext[-1], 1)
+    assert np.shares_memory(cache.cols, cache.ext)
+    dy = rng.standard_normal(y.shape)
+    with_ones = fast.conv2d_backward(dy, x, W, 1, 1, cols=cache)
+    bare = fast.conv2d_backward(dy, x, W, 1, 1, cols=cache.cols)
+    want = naive.conv2d_backward_naive(dy, x, W, 1, 1)
+    for g, h, w in zip(with_ones, bare, want):
+        assert max_rel(g, w) <= 1e-12 and max_rel(h, w) <= 1e-12
