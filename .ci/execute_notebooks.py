@@ -149,6 +149,10 @@ def strip_image_payloads(nb):
 # A code cell that asks for help: it calls hint(...) or solution(...) (also as core.hint(...)),
 # not e.g. shape_hint(...) or reference_solution(...).
 ASKS_FOR_HELP = re.compile(r"(?<![\w])(?:hint|solution)\s*\(")
+ASKS_FOR_HINT = re.compile(r"(?<![\w])hint\s*\(")
+# myst-nb's label for the collapsed output of a hint cell in the book (instead of "Show code
+# cell outputs"): the learner sees what is behind it.
+HINT_PROMPTS = {"code_prompt_show": "Show hint 1", "code_prompt_hide": "Hide hints"}
 IGNORE_OUTPUT_TAG = "nbval-ignore-output"
 
 
@@ -166,6 +170,8 @@ def drop_help_outputs(nb):
             tags = cell.metadata.setdefault("tags", [])
             if IGNORE_OUTPUT_TAG not in tags:
                 tags.append(IGNORE_OUTPUT_TAG)
+            if ASKS_FOR_HINT.search(cell.source):
+                cell.metadata.setdefault("mystnb", {}).update(HINT_PROMPTS)
     return nb
 
 

@@ -289,3 +289,16 @@ def test_strip_drops_hint_and_solution_outputs_and_tags_them_for_nbval():
     assert len(other.outputs) == 1 and "tags" not in other.metadata, "shape_hint( is no hint("
     again = script.strip(copy.deepcopy(nb))
     assert json.dumps(again, sort_keys=True) == json.dumps(nb, sort_keys=True)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_hint_cells_are_labelled_as_hints_in_the_book(path):
+    """The book collapses a hint cell's output behind "Show hint 1", not "Show code cell
+    outputs" (myst-nb's per-cell prompt, set by .ci/execute_notebooks.py)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    hint_cells = [c for c in nb["cells"] if c["cell_type"] == "code"
+                  and re.search(r"(?<![\w])hint\s*\(", "".join(c["source"]))]
+    for cell in hint_cells:
+        prompts = cell["metadata"].get("mystnb", {})
+        assert prompts.get("code_prompt_show") == "Show hint 1", "".join(cell["source"])
+        assert "hide-output" in cell["metadata"].get("tags", [])

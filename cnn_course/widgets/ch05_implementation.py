@@ -309,10 +309,10 @@ def plot_polyphase(size=8):
         block = np.full((half, half), k)
         number_grid(right, block, colors=_PHASE_COLOURS[k], fmt=None, origin=(x0, y0),
                     fit=False)
-        right.text(x0 + half / 2, y0 - 0.15, f"phase ({a}, {b}): rows {k}*FN..",
+        right.text(x0 + half / 2, y0 - 0.15, f"phase ({a}, {b})\nrows {k}·FN…{k + 1}·FN−1",
                    ha="center", va="bottom", fontsize=8)
     right.set_xlim(-0.6, 2 * half + gap - 0.4)
-    right.set_ylim(2 * half + gap - 0.4, -1.2)
+    right.set_ylim(2 * half + gap - 0.4, -1.6)
     right.set_aspect("equal")
     panel_off(right)
     right.set_title(f"four {half}x{half} phases: one product, 4x the rows;\n"

@@ -187,12 +187,12 @@ def step_table(result):
             r = f"{ratio[key]['cpu']:.2f}x" if key in ratio else "1.00x"
             lines.append(f"{names[key]:<36}{format_seconds(cpu[key] / 1000):>10}{r:>10}")
     lines.append("")
-    lines.append(f"{'layer (separate layers), ms':<30}{'numpy fwd':>10}{'torch fwd':>10}"
-                 f"{'numpy bwd':>10}{'torch bwd':>10}")
+    lines.append(f"{'layer (separate layers), ms':<30}{'numpy fwd':>11}{'torch fwd':>11}"
+                 f"{'numpy bwd':>11}{'torch bwd':>11}")
     for row in result["layers"]:
         cells = (row["numpy_forward_ms"], row["torch_forward_ms"], row["numpy_backward_ms"],
                  row["torch_backward_ms"])
-        lines.append(f"{_short_layer(row['layer']):<30}" + "".join(f"{c:>10.2f}" for c in cells))
+        lines.append(f"{_short_layer(row['layer']):<30}" + "".join(f"{c:>11.2f}" for c in cells))
     lines.append("")
     reps = f"median of {result['reps']} steps, " if result.get("reps") else ""
     lines.append(f"Measured by the course's maintainers on {result['date']} ({reps}CPU time,")
