@@ -62,7 +62,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from cnn_course._validation import as_shape, check_float_array, check_same_dtype, check_shape
-from cnn_course.functional import _conv_args, _pool_args
+from cnn_course.functional import _avg_pool_backward_args, _conv_args, _pool_args
 
 __all__ = ["conv2d", "conv2d_forward", "conv2d_backward",
            "max_pool2d", "max_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
@@ -682,12 +682,8 @@ def avg_pool2d_backward(dy, x_shape, kernel_size, stride=None, padding=0):
 
     Returns dx of shape x_shape, same dtype as dy.
     """
-    where = "avg_pool2d_backward"
-    check_float_array(dy, "dy", 4, where=where)
-    x_shape = as_shape(x_shape, "x_shape", where=where)
-    probe = np.broadcast_to(np.zeros((), dy.dtype), x_shape)
-    kernel, stride, padding, out_hw = _pool_args(probe, kernel_size, stride, padding, where)
-    check_shape(dy, (*x_shape[:2], *out_hw), "dy", where=where)
+    x_shape, kernel, stride, padding, out_hw = _avg_pool_backward_args(
+        dy, x_shape, kernel_size, stride, padding)
     (ph, pw), (N, C, H, W) = padding, x_shape
     dxp = _alloc_like(dy, (N, C, H + 2 * ph, W + 2 * pw), 0)     # in dy's memory layout
     g = dy * (1.0 / (kernel[0] * kernel[1]))

@@ -460,6 +460,18 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     return win.mean(axis=1).reshape(N, OH, OW, C).transpose(0, 3, 1, 2)
 
 
+def _avg_pool_backward_args(dy, x_shape, kernel_size, stride, padding):
+    """Check avg_pool2d_backward's inputs (both tiers); return x_shape, kernel, stride,
+    padding and (OH, OW), the pairs as tuples."""
+    where = "avg_pool2d_backward"
+    check_float_array(dy, "dy", 4, where=where)
+    x_shape = as_shape(x_shape, "x_shape", where=where)
+    probe = np.broadcast_to(np.zeros((), dy.dtype), x_shape)
+    kernel, stride, padding, out_hw = _pool_args(probe, kernel_size, stride, padding, where)
+    check_shape(dy, (*x_shape[:2], *out_hw), "dy", where=where)
+    return x_shape, kernel, stride, padding, out_hw
+
+
 def avg_pool2d_backward(dy, x_shape, kernel_size, stride=None, padding=0):
     """Gradient of average pooling: each window spreads dy / (KH*KW) over its pixels.
 
@@ -470,12 +482,8 @@ def avg_pool2d_backward(dy, x_shape, kernel_size, stride=None, padding=0):
 
     Returns dx of shape x_shape, same dtype as dy.
     """
-    where = "avg_pool2d_backward"
-    check_float_array(dy, "dy", 4, where=where)
-    x_shape = as_shape(x_shape, "x_shape", where=where)
-    probe = np.broadcast_to(np.zeros((), dy.dtype), x_shape)
-    kernel, stride, padding, out_hw = _pool_args(probe, kernel_size, stride, padding, where)
-    check_shape(dy, (*x_shape[:2], *out_hw), "dy", where=where)
+    x_shape, kernel, stride, padding, out_hw = _avg_pool_backward_args(
+        dy, x_shape, kernel_size, stride, padding)
     size = kernel[0] * kernel[1]
     g = dy.transpose(0, 2, 3, 1).reshape(-1, 1) * (1.0 / size)   # (N*OH*OW*C, 1)
     dwin = np.repeat(g, size, axis=1)                             # (N*OH*OW*C, KH*KW)

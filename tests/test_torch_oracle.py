@@ -88,36 +88,22 @@ def test_conv2d_forward_and_backward_agree_with_torch(torch, name, x_shape, w_sh
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("x_shape, kernel_size, stride, padding", POOL_CASES)
 @pytest.mark.parametrize("name", TIERS)
-def test_max_pool2d_forward_and_backward_agree_with_torch(torch, name, x_shape, kernel_size,
-                                                          stride, padding, dtype):
+@pytest.mark.parametrize("kind, seed", [("max", 1), ("avg", 2)])
+def test_pool2d_forward_and_backward_agree_with_torch(torch, kind, seed, name, x_shape,
+                                                      kernel_size, stride, padding, dtype):
+    """Max pooling (continuous values, so no ties: its forward pass must be exact) and average
+    pooling (zeros count, as in torch's default), forward and backward."""
     F = tier(name)
-    rng = np.random.default_rng(1)
-    x = rng.standard_normal(x_shape).astype(dtype)       # continuous values: no ties
-    tx = leaf(torch, x)
-    ty = torch.nn.functional.max_pool2d(tx, kernel_size, stride, padding)
-    y = F.max_pool2d(x, kernel_size, stride, padding)
-    assert max_rel(y, ty.detach().numpy()) == 0, f"{name}.max_pool2d forward"
-
-    dy = rng.standard_normal(y.shape).astype(dtype)
-    ty.backward(torch.tensor(dy))
-    dx = F.max_pool2d_backward(dy, x, kernel_size, stride, padding)
-    assert max_rel(dx, tx.grad.numpy()) <= RTOL[dtype], f"{name}.max_pool2d_backward"
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
-@pytest.mark.parametrize("x_shape, kernel_size, stride, padding", POOL_CASES)
-@pytest.mark.parametrize("name", TIERS)
-def test_avg_pool2d_forward_and_backward_agree_with_torch(torch, name, x_shape, kernel_size,
-                                                          stride, padding, dtype):
-    F = tier(name)
-    rng = np.random.default_rng(2)
+    rng = np.random.default_rng(seed)
     x = rng.standard_normal(x_shape).astype(dtype)
     tx = leaf(torch, x)
-    ty = torch.nn.functional.avg_pool2d(tx, kernel_size, stride, padding)  # zeros count
-    y = F.avg_pool2d(x, kernel_size, stride, padding)
-    assert max_rel(y, ty.detach().numpy()) <= RTOL[dtype], f"{name}.avg_pool2d forward"
+    ty = getattr(torch.nn.functional, f"{kind}_pool2d")(tx, kernel_size, stride, padding)
+    y = getattr(F, f"{kind}_pool2d")(x, kernel_size, stride, padding)
+    forward_tol = 0 if kind == "max" else RTOL[dtype]
+    assert max_rel(y, ty.detach().numpy()) <= forward_tol, f"{name}.{kind}_pool2d forward"
 
     dy = rng.standard_normal(y.shape).astype(dtype)
     ty.backward(torch.tensor(dy))
-    dx = F.avg_pool2d_backward(dy, x.shape, kernel_size, stride, padding)
-    assert max_rel(dx, tx.grad.numpy()) <= RTOL[dtype], f"{name}.avg_pool2d_backward"
+    forward_input = x if kind == "max" else x.shape      # what each backward pass needs
+    dx = getattr(F, f"{kind}_pool2d_backward")(dy, forward_input, kernel_size, stride, padding)
+    assert max_rel(dx, tx.grad.numpy()) <= RTOL[dtype], f"{name}.{kind}_pool2d_backward"
