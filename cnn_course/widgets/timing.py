@@ -130,8 +130,8 @@ def load_measured(name, folder=None):
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-_TIER_NAMES = {"naive": "loops (cnn_course.naive)", "reference": "im2col (cnn_course.functional)",
-               "fast": "fast tier (cnn_course.fast)", "torch": "PyTorch eager"}
+_TIER_NAMES = {"naive": "loops (naive)", "reference": "im2col (functional)",
+               "fast": "fast tier (fast)", "torch": "PyTorch eager"}
 
 
 def _ratio(r):
@@ -146,23 +146,24 @@ def tier_table(result):
     Tiers missing from the result (PyTorch) are left out."""
     times, ratios = result["ms_per_image"], result["ratio_to_fast"]
     tiers = [t for t in _TIER_NAMES if t in times["conv"]]
-    lines = [f"{'time per image':<31}{'conv fwd+bwd':>13}{'/ fast':>9}"
-             f"{'max-pool fwd+bwd':>18}{'/ fast':>9}"]
+    lines = [f"{'per image':<20}{'conv fwd+bwd':>13}{'/ fast':>8}"
+             f"{'pool fwd+bwd':>14}{'/ fast':>8}"]
     for t in tiers:
         conv, pool = (format_seconds(times[op][t] / 1000) for op in ("conv", "pool"))
         conv_r, pool_r = (_ratio(ratios[op][t]) for op in ("conv", "pool"))
-        lines.append(f"{_TIER_NAMES[t]:<31}{conv:>13}{conv_r:>9}{pool:>18}{pool_r:>9}")
+        lines.append(f"{_TIER_NAMES[t]:<20}{conv:>13}{conv_r:>8}{pool:>14}{pool_r:>8}")
     machine, versions = result["machine"], result["versions"]
     blas = machine.get("blas") or {}
     lines.append("")
     reps = f"median of {result['reps']} runs, " if result.get("reps") else ""
-    lines.append(f"Measured by the course's maintainers on {result['date']} ({reps}CPU time")
-    lines.append(f"per image, one thread) on {machine['cpu']},")
+    lines.append(f"Measured by the course's maintainers on {result['date']}")
+    lines.append(f"({reps}CPU time per image, one thread)")
+    lines.append(f"on {machine['cpu']},")
     lines.append(f"numpy {versions['numpy']}"
                  + (f", OpenBLAS {blas.get('architecture')} kernel" if blas else "")
                  + (f", torch {versions['torch']}" if versions.get("torch") else "") + ".")
     if result.get("naive_note"):
-        lines.append(f"Note: {result['naive_note']}.")
+        lines.append(f"Note: {result['naive_note']}.".replace("; ", ";\n"))
     return "\n".join(lines)
 
 
@@ -195,8 +196,9 @@ def step_table(result):
         lines.append(f"{_short_layer(row['layer']):<30}" + "".join(f"{c:>11.2f}" for c in cells))
     lines.append("")
     reps = f"median of {result['reps']} steps, " if result.get("reps") else ""
-    lines.append(f"Measured by the course's maintainers on {result['date']} ({reps}CPU time,")
-    lines.append(f"one thread, batch {result['batch']}) on {result['cpu']},")
+    lines.append(f"Measured by the course's maintainers on {result['date']}")
+    lines.append(f"({reps}CPU time, one thread, batch {result['batch']})")
+    lines.append(f"on {result['cpu']},")
     lines.append(f"numpy {result['numpy']}"
                  + (f", OpenBLAS {result['openblas_kernel']} kernel"
                     if result.get("openblas_kernel") else "")
