@@ -89,5 +89,22 @@ def test_figures_are_computed_at_build_time_not_the_stored_placeholders(built_bo
             f"{page}: shows the stored placeholder instead of a computed figure (is "
             "execute_notebooks still 'cache' in _config.yml?)")
         if 'class="cnn-widget"' in text:
-            frames = set(re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]{200,})", text))
+            frames = set(re.findall(r"data:image/(?:png|webp);base64,([A-Za-z0-9+/=]{200,})",
+                                    text))
             assert len(frames) >= 2, f"{page}: its interactive figures have no computed frames"
+
+
+def test_exercises_are_numbered_per_chapter(built_book, toc):
+    """book/_ext/exercise_numbers.py: the k-th exercise of chapter N is "Exercise N.k" (as
+    JupyterLab counts within a notebook), not a number counted through the whole book."""
+    if not built_book.ok:
+        pytest.skip("the book did not build")
+    chapters = [page for page in toc if re.search(r"/0(\d)_", page)]
+    assert chapters
+    for page in chapters:
+        chapter = int(re.search(r"/0(\d)_", page).group(1))
+        text = (built_book.html_dir / f"{page}.html").read_text(encoding="utf-8")
+        titles = re.findall(r'<p class="admonition-title"><span class="caption-number">'
+                            r'Exercise ([\d.]+)', text)
+        assert titles == [f"{chapter}.{k}" for k in range(1, len(titles) + 1)], (page, titles)
+        assert len(titles) >= 5, f"{page}: {len(titles)} numbered exercises"

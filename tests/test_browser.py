@@ -12,6 +12,7 @@ skipped, except in CI (CI=true), where a missing browser is a failure.
 import functools
 import http.server
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -208,3 +209,129 @@ def test_chapter_slider_changes_the_figure(chapter_visit, chapter_page):
         pytest.fail(f"{chapter_page}: no control changed its figure:\n" + "\n".join(tried))
     assert control.evaluate(FRAME_SHOWN_JS) > 0, f"{chapter_page}: the new frame is not displayed"
     assert not chapter_visit.console_errors, chapter_visit.console_errors
+
+
+# --------------------------------------------------------------------------- readable figures
+# Issue 13: every figure readable on a desktop, on a phone, on a dark page, with a screen
+# reader. Figures are the notebook outputs' images and the players' frames.
+
+FIGURES = ".bd-content .cell_output img, .bd-content img.cnn-widget-frame"
+
+ALTS_JS = """sel => Array.from(document.querySelectorAll(sel)).map(img => ({
+  alt: img.getAttribute('alt') || '', src: (img.getAttribute('src') || '').slice(0, 60)}))"""
+
+SIZES_JS = """sel => Array.from(document.querySelectorAll(sel)).map(img => ({
+  src: (img.getAttribute('src') || '').slice(-40),
+  css: parseFloat(img.getAttribute('width')) || parseFloat(img.style.width) || 0,
+  shown: img.getBoundingClientRect().width}))"""
+
+
+def _view(browser, server, page_path, width, scheme):
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  color_scheme=scheme, service_workers="block")
+    context.route(lambda url: _offsite(url), lambda route: route.abort())
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(f"{server}/{page_path}.html", wait_until="load")
+    page.evaluate("() => document.fonts.ready.then(() => null)")
+    page.evaluate(IMAGES_JS)          # decode every image (lazy ones too)
+    return page
+
+
+def _shot(page, screenshot_dir, page_path, width, scheme):
+    screenshot_dir.mkdir(parents=True, exist_ok=True)
+    name = f"{page_path.replace('/', '__')}-{width}-{scheme}.png"
+    page.screenshot(path=str(screenshot_dir / name), full_page=True)
+
+
+def test_chapter_figures_say_what_they_show(chapter_visit, chapter_page):
+    """Every figure has alt text, and it is words, not the image file's path."""
+    figures = chapter_visit.page.evaluate(ALTS_JS, FIGURES)
+    assert figures, f"{chapter_page}: no figure found"
+    bad = [f for f in figures
+           if len(f["alt"].strip()) < 15 or re.search(r"\.(png|webp|jpe?g)\b|_images/", f["alt"])]
+    assert not bad, f"{chapter_page}: figures without a description: {bad}"
+
+
+def test_chapter_sliders_say_their_value_in_words(chapter_visit, chapter_page):
+    """Each slider has an aria-valuetext that changes with its value, and the frame's alt text
+    follows what the controls select."""
+    page = chapter_visit.page
+    sliders = page.locator(".cnn-widget input[type=range]")
+    for i in range(sliders.count()):
+        slider = sliders.nth(i)
+        before = slider.get_attribute("aria-valuetext")
+        alt_before = slider.evaluate(
+            "el => el.closest('.cnn-widget').querySelector('img.cnn-widget-frame').alt")
+        assert before and not before.strip().isdigit(), \
+            f"{chapter_page}: slider {i} says {before!r}, not its value in words"
+        at_max = slider.input_value() == slider.get_attribute("max")
+        slider.focus()
+        page.keyboard.press("Home" if at_max else "End")
+        after = slider.get_attribute("aria-valuetext")
+        alt_after = slider.evaluate(
+            "el => el.closest('.cnn-widget').querySelector('img.cnn-widget-frame').alt")
+        assert after and after != before, f"{chapter_page}: slider {i} aria-valuetext stays"
+        assert alt_after != alt_before and after in alt_after, \
+            f"{chapter_page}: slider {i}: the alt text does not follow ({alt_after!r})"
+        box = slider.bounding_box()
+        assert box["height"] >= 24, f"{chapter_page}: slider {i} is {box['height']} px high"
+
+
+def _background_luminance(png_bytes):
+    """Luminance (0-1, of the gamma-encoded colour) of an element screenshot's background:
+    the most frequent colour of its outermost pixels."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    a = np.asarray(Image.open(io.BytesIO(png_bytes)).convert("RGB"))
+    edge = np.concatenate([a[:3].reshape(-1, 3), a[-3:].reshape(-1, 3),
+                           a[:, :3].reshape(-1, 3), a[:, -3:].reshape(-1, 3)])
+    colours, counts = np.unique(edge // 8, axis=0, return_counts=True)
+    background = (colours[counts.argmax()] * 8 + 4) / 255
+    return float(background @ np.array([0.2126, 0.7152, 0.0722]))
+
+
+def test_chapter_follows_a_dark_system_setting(browser, server, chapter_page, screenshot_dir):
+    """With the system set to dark the page is dark, and no figure sits on a glaring light
+    background (true-colour pictures, .cnn-keep-colours, are shown dimmed on a frame)."""
+    for width in (1280, 390):
+        page = _view(browser, server, chapter_page, width, "dark")
+        try:
+            assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+            if width == 1280:
+                glaring = []
+                figures = page.locator(FIGURES)
+                for i in range(figures.count()):
+                    img = figures.nth(i)
+                    keep = img.evaluate("el => !!el.closest('.cnn-keep-colours') || "
+                                        "el.classList.contains('cnn-keep-colours')")
+                    luminance = _background_luminance(img.screenshot())
+                    limit = 0.8 if keep else 0.3
+                    if luminance > limit:
+                        glaring.append(f"figure {i} ({img.get_attribute('alt')[:50]}): "
+                                       f"background luminance {luminance:.2f} > {limit}")
+                assert not glaring, f"{chapter_page} (dark): " + "; ".join(glaring)
+            _shot(page, screenshot_dir, chapter_page, width, "dark")
+        finally:
+            page.context.close()
+
+
+def test_chapter_figures_keep_their_size_on_a_phone(browser, server, chapter_page,
+                                                    screenshot_dir):
+    """On a 390 px phone no figure shrinks below 3/4 of its CSS size (so its 10 pt text stays
+    >= 8 px: style.PHONE_MIN_SCALE); a wider figure scrolls inside its own box, the page
+    itself never scrolls sideways. On a 1280 px desktop the figures are shown at their CSS size
+    or the text column's width."""
+    for width, scheme in ((390, "light"), (1280, "light")):
+        page = _view(browser, server, chapter_page, width, scheme)
+        try:
+            sizes = page.evaluate(SIZES_JS, FIGURES)
+            small = [s for s in sizes if s["css"] and s["shown"] < 0.75 * s["css"] - 1]
+            assert not small, f"{chapter_page} at {width} px: figures shrunk too far: {small}"
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+            _shot(page, screenshot_dir, chapter_page, width, scheme)
+        finally:
+            page.context.close()

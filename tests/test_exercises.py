@@ -73,10 +73,37 @@ def test_no_hint_tier_gives_the_whole_solution(ex):
 
 @pytest.mark.parametrize("ex,i", MISTAKES, ids=[f"{ex.id}-mistake{i}" for ex, i in MISTAKES])
 def test_known_mistake_is_rejected_with_its_message(ex, i):
+    """A registered mistake earns exactly its registered message (found by the checker through
+    the registry); a mistake that a general rule catches earns that rule's message."""
     mistake = ex.mistakes[i]
     feedback = ex.check(mistake.answer)
-    assert feedback.status == "failed", f"{mistake.why or mistake.expect}: {feedback}"
-    assert mistake.expect.lower() in feedback.message.lower(), str(feedback)
+    assert feedback.status == "failed", f"{mistake.why or mistake.message}: {feedback}"
+    if mistake.rule:
+        assert mistake.message.lower() in feedback.message.lower(), str(feedback)
+    else:
+        assert mistake.message in feedback.message, str(feedback)
+
+
+def _string_literals(path):
+    """Every string constant of a module, implicit concatenations joined, whitespace folded."""
+    import ast
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    return [" ".join(node.value.split()) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+
+
+@pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
+def test_each_mistake_is_written_once(ex):
+    """A registered mistake's message lives in the registry (chNN_solutions), not again in the
+    checker: the checker finds it with known_mistakes()."""
+    checker_file = inspect.getsourcefile(ex.checker)
+    literals = _string_literals(checker_file)
+    for mistake in ex.mistakes:
+        if mistake.rule:
+            continue
+        text = " ".join(mistake.message.split())
+        copies = [lit for lit in literals if len(lit) > 30 and lit in text]
+        assert not copies, f"{ex.id}: the checker repeats a registered message: {copies[0]!r}"
 
 
 @pytest.mark.parametrize("ex", EXERCISES, ids=IDS)
@@ -149,3 +176,44 @@ def test_checker_turns_garbage_into_feedback(ex, name):
     feedback = ex.check(GARBAGE[name])
     assert feedback.status in ("failed", "not attempted"), str(feedback)
     assert feedback.message
+
+
+def _perturbed(value):
+    """Wrong answers near a value answer: each whole number in it changed by one."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return [value + 1, value - 1]
+    if isinstance(value, (tuple, list)):
+        out = []
+        for i, item in enumerate(value):
+            for wrong in _perturbed(item):
+                out.append(type(value)([*value[:i], wrong, *value[i + 1:]]))
+        return out
+    return []
+
+
+BY_HAND = [ex for ex in EXERCISES if not callable(ex.solution)]
+
+
+@pytest.mark.parametrize("ex", BY_HAND, ids=[ex.id for ex in BY_HAND])
+def test_by_hand_feedback_never_states_the_answer(ex):
+    """Wrong answers to an exercise done by hand (its registered mistakes, and the answer with
+    one number changed by one) get feedback that names the wrong part but never the right
+    value: not the whole answer, and not the right number where one number was changed."""
+    answer = re.sub(r"\s+", "", repr(ex.solution))
+    tries = [m.answer for m in ex.mistakes] + _perturbed(ex.solution)
+    assert tries, f"{ex.id}: nothing to try"
+    for wrong in tries:
+        feedback = ex.check(wrong)
+        assert feedback.status == "failed", f"{ex.id}: {wrong!r} passed"
+        message = re.sub(r"\s+", "", feedback.message)
+        assert answer not in message, f"{ex.id}: the feedback to {wrong!r} states the answer"
+    flat = list(np.ravel(np.asarray(ex.solution, dtype=object)))
+    for wrong in _perturbed(ex.solution):
+        wrong_flat = list(np.ravel(np.asarray(wrong, dtype=object)))
+        changed = [r for r, w in zip(flat, wrong_flat) if r != w]
+        message = ex.check(wrong).message
+        for right in changed:
+            if isinstance(right, (int, np.integer)) and abs(right) >= 10 \
+                    and right not in wrong_flat:
+                assert not re.search(rf"(?<![\d.]){right}(?![\d]|\.\d)", message), (
+                    f"{ex.id}: the feedback to {wrong!r} gives the right value {right}")

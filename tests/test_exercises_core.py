@@ -82,8 +82,164 @@ def test_expect_value_names_the_mistake():
     with pytest.raises(core.Fail, match="off by one"):
         core.expect_value(5, 4, case="n=6, k=3", mistakes={5: "off by one"})
     core.expect_value((3, 3), (3, 3), case="tuple")
-    with pytest.raises(core.Fail, match="expected 4, got True"):
+    with pytest.raises(core.Fail, match="boolean"):
         core.expect_value(True, 4, case="bool is not an int")
+
+
+# --- the harness cannot be fooled by accident or stopped --------------------------------------
+
+@pytest.fixture
+def registered():
+    """Register throw-away exercises for one test; remove them afterwards."""
+    ids = []
+
+    def make(checker, *, mistakes=(), time_limit=core.DEFAULT_TIME_LIMIT, solution=None):
+        exercise_id = f"test-harness-{len(ids)}"
+        ids.append(exercise_id)
+        return core.exercise(exercise_id, title="t", hints=("a", "b"), solution=solution,
+                             mistakes=mistakes, time_limit=time_limit)(checker)
+    yield make
+    for exercise_id in ids:
+        core.REGISTRY.pop(exercise_id, None)
+        core.ATTEMPTED.discard(exercise_id)
+
+
+def _apply(fn):
+    x = np.arange(6.0).reshape(2, 3) + 0.5
+    return core.call(fn, x, case="2x3 input")
+
+
+def test_an_endless_loop_is_stopped_with_the_case_named(registered):
+    import time
+
+    def endless(x):
+        while True:
+            time.sleep(0.01)
+
+    ex = registered(_apply, time_limit=0.3)
+    start = time.perf_counter()
+    fb = ex.check(endless)
+    assert time.perf_counter() - start < 3
+    assert fb.status == "failed" and "stopped after 0.3 s" in fb.message
+    assert "case 2x3 input" in fb.message and "loop" in fb.message
+
+
+def test_a_learner_except_clause_cannot_swallow_the_time_limit(registered):
+    def stubborn(x):
+        while True:
+            try:
+                sum(range(10 ** 5))
+            except Exception:
+                pass
+
+    assert "stopped after" in registered(_apply, time_limit=0.3).check(stubborn).message
+
+
+def test_sys_exit_becomes_feedback_but_ctrl_c_still_interrupts(registered):
+    import sys
+
+    ex = registered(_apply)
+    fb = ex.check(lambda x: sys.exit(3))
+    assert fb.status == "failed" and "sys.exit()" in fb.message
+    fb = registered(lambda answer: sys.exit()).check(lambda x: x)
+    assert fb.status == "failed" and "SystemExit" in fb.message
+
+    def interrupted(x):
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        ex.check(interrupted)
+
+
+def test_a_result_that_is_a_view_of_the_input_is_reported(registered):
+    def checker(fn):
+        got = _apply(fn)
+        core.expect_array(got, np.arange(6.0).reshape(3, 2) + 0.5, case="2x3 input")
+
+    ex = registered(checker)
+    fb = ex.check(lambda x: x.reshape(3, 2))
+    assert "shares memory" in fb.message
+    assert ex.check(lambda x: x.reshape(3, 2).copy()).passed
+
+
+@pytest.mark.parametrize("answer, words", [
+    ("832", "string"), (832.0, "a float"), (True, "boolean"), (832 + 0j, "complex"),
+    (float("nan"), "NaN"), (float("inf"), "inf"), (None, "None"), ([832], "int"),
+])
+def test_answer_policy_for_whole_numbers(answer, words):
+    with pytest.raises(core.Fail, match=words):
+        if answer is None:
+            core.expect_value(answer, 832, case="count")
+        core.expect_int(answer, what="the count")
+
+
+def test_answer_policy_for_arrays():
+    expected = np.array([[0.5, 1.5], [2.5, 3.5]])
+    core.expect_array(expected.tolist(), expected, case="a nested list is an array")
+    core.expect_array(tuple(map(tuple, expected)), expected, case="so is a tuple of tuples")
+    for got, words in [(expected.astype(complex), "complex"),
+                       (expected > 1, "booleans"),
+                       (expected.astype(str), "strings"),
+                       (np.where(expected > 3, np.inf, expected), "an infinity"),
+                       (np.where(expected > 3, np.nan, expected), "NaN")]:
+        with pytest.raises(core.Fail, match=words):
+            core.expect_array(got, expected, case="policy")
+
+
+def test_by_hand_feedback_names_the_wrong_part_and_never_the_right_value():
+    with pytest.raises(core.Fail) as info:
+        core.expect_value((3, 5, 10, 17), (3, 5, 9, 17), case="stack",
+                          parts=["layer 1", "layer 2", "layer 3", "layer 4"])
+    message = str(info.value)
+    assert "layer 3 is not right" in message and "layer 1, layer 2 and layer 4 are right" in message
+    assert "9" not in message.replace("(3, 5, 10, 17)", "")
+    with pytest.raises(core.Fail) as info:
+        core.expect_value(831, 832, case="count")
+    assert "832" not in str(info.value) and "831" in str(info.value)
+
+
+def test_registered_mistakes_are_found_through_the_registry(registered):
+    def flipped(x):
+        return x[::-1].copy()
+
+    def checker(fn):
+        x = np.arange(5.0) + 0.25
+        core.expect_array(core.call(fn, x, case="5 values"), 2 * x, case="5 values",
+                          mistakes=core.known_mistakes(x))
+
+    ex = registered(checker, mistakes=[
+        core.Mistake(flipped, "you reversed the array instead of doubling it.", why="flip"),
+        core.Mistake(lambda x: 1 / 0, "never reached: this wrong answer raises"),
+    ])
+    fb = ex.check(flipped)
+    assert "case 5 values: you reversed the array instead of doubling it." in fb.message
+    assert "never reached" not in ex.check(lambda x: x).message
+
+
+def test_a_reassigned_engine_function_does_not_change_the_expected_values(registered,
+                                                                          monkeypatch):
+    from cnn_course import functional as F
+
+    private = core.reference("cnn_course.functional")
+    assert private is core.reference(F) and private is not F
+
+    def checker(fn):
+        x = np.random.default_rng(0).normal(size=(1, 2, 4, 5))
+        got = core.call(fn, x, 3, 2, 1, 1, case="x (1, 2, 4, 5), 3x2 kernel")
+        core.expect_array(got, core.reference(F).im2col(x, 3, 2, 1, 1),
+                          case="x (1, 2, 4, 5), 3x2 kernel")
+
+    def wrong_im2col(x, FH, FW, stride=1, pad=0):
+        return np.zeros((1, 1))
+
+    ex = registered(checker)
+    assert core.tampering() == []
+    monkeypatch.setattr(F, "im2col", wrong_im2col)
+    assert core.tampering() == ["cnn_course.functional.im2col"]
+    fb = ex.check(wrong_im2col)
+    assert fb.status == "failed"
+    assert "replaced cnn_course.functional.im2col" in fb.message
+    monkeypatch.undo()
+    assert core.tampering() == []
 
 
 # --- feedback at a glance: a mark and a word, colours readable on light and dark pages -------

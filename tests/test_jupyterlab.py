@@ -137,6 +137,15 @@ def test_live_widget_redraws_when_its_slider_moves(browser, jupyterlab, screensh
             "() => (document.querySelector('.jp-OutputArea-output .cnn-widget-caption') || {})"
             ".innerText?.startsWith('Y[1, 1] =')", timeout=30_000)
         assert image.get_attribute("src") != before, "the caption changed but the image did not"
+        # ipywidgets has no aria-valuetext: the values in words reach a screen reader through
+        # a polite live region (and each control's tooltip)
+        status = page.locator(".jp-OutputArea-output .cnn-widget-status").first
+        assert status.get_attribute("aria-live") == "polite"
+        words = status.text_content()
+        assert words == "output position: row 1, column 1", words
+        handle_title = page.locator(".jp-OutputArea-output .widget-hslider .widget-label") \
+            .first.get_attribute("title")
+        assert handle_title and handle_title in words, (handle_title, words)
         assert len(page.locator(".jp-OutputArea-output img").all()) == 1, "figures stacked"
         screenshot_dir.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(screenshot_dir / "jupyterlab_live_widget.png"))

@@ -62,21 +62,28 @@ def test_kernel_explorer_rejects_mismatched_labels():
         kernel_explorer([np.zeros((5, 5))], ["a", "b"])
 
 
+def _caption(box):
+    """(caption, screen-reader status) of a live explorer: the two parts of its HTML widget."""
+    caption, _, status = box.children[2].value.partition('<div class="cnn-widget-status"')
+    return caption, status
+
+
 def test_live_caption_follows_the_controls():
     box = sliding_window_explorer(X, K).widget()
     controls, image, caption = box.children
     controls.children[0].value = 8
-    assert caption.value.count("Y[2, 2]") == 1
+    assert _caption(box)[0].count("Y[2, 2]") == 1
+    assert "output position: row 2, column 2</div>" in _caption(box)[1]
 
     images = [np.random.default_rng(2).random((10, 10)) for _ in range(3)]
     box = kernel_explorer(images).widget()
     controls, image, caption = box.children
     kernel, turn, digit = controls.children
     turn.value = 2
-    assert "turned 90 degrees" in caption.value
+    assert "turned 90 degrees" in _caption(box)[0]
     digit.value = 2
     kernel.value = list(kernel.options)[0][1]          # the first preset: identity
-    assert caption.value.count("identity") == 1
+    assert _caption(box)[0].count("identity") == 1
 
 
 def test_kernel_explorer_names_a_wrong_image_shape():

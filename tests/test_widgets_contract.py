@@ -98,7 +98,7 @@ def _explorer(function, n_frames, *args, **kwargs):
 EXPLORERS = [
     # book/01_dense_to_conv.ipynb
     _explorer(ch1.sliding_window_explorer, 9, X5, SOBEL, bias=1),
-    _explorer(ch1.kernel_explorer, 7 * 8 * 1, DIGITS[:3, 0], [f"digit {d}" for d in LABELS]),
+    _explorer(ch1.kernel_explorer, 7 * 8 * 2, DIGITS[:3, 0], [f"digit {d}" for d in LABELS]),
     # book/02_padding_stride.ipynb
     _explorer(ch2.window_stepper, 9, np.random.default_rng(0).integers(0, 10, size=(7, 7)),
               np.array([[1, 0, -1]] * 3), padding=0, stride=2),
@@ -167,9 +167,10 @@ def test_explorer_static_player_has_the_declared_frames_and_every_control_change
     html = fig.static_html()
     data = _payload(html)
     assert len(data["index"]) == len(data["captions"]) == n_frames
-    first = re.search(r'<img class="cnn-widget-frame" alt="[^"]*" src="data:image/png;base64,'
+    first = re.search(r'<img class="cnn-widget-frame" alt="[^"]+" [^>]*src="data:image/webp;base64,'
                       r'([^"]+)"', html)
-    assert base64.b64decode(first.group(1)).startswith(PNG)
+    frame = base64.b64decode(first.group(1))
+    assert frame[:4] == b"RIFF" and frame[8:12] == b"WEBP"       # lossless WebP frames
     default = [c.static_values.index(c.value) for c in fig.controls.values()]
     for k, (name, control) in enumerate(fig.controls.items()):
         if len(control.static_values) == 1:

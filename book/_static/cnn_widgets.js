@@ -1,12 +1,27 @@
 /* Precomputed interactive figures for the static book (no kernel, no network).
  *
- * Each figure is a <div class="cnn-widget"> written by cnn_course.widgets.core: sliders and
- * selects (data-control), one <img class="cnn-widget-frame">, a caption, and a JSON block
- * {"index": {"i|j": [image, caption]}, "images": [data URIs], "captions": [text]}.
- * The key of a frame is the controls' positions joined with "|", in document order.
+ * Each figure is a <div class="cnn-widget"> written by cnn_course.widgets.core: sliders,
+ * selects and checkboxes (data-control), or a fixed value (<span data-control data-value>)
+ * where the book keeps a control at one value; one <img class="cnn-widget-frame">; a caption;
+ * and a JSON block {"index": {"i|j": [image, caption]}, "images": [data URIs],
+ * "captions": [text], "title": text}. The key of a frame is the controls' positions joined
+ * with "|", in document order. Each control's data-texts holds its values in words: the
+ * slider's aria-valuetext, and (after the title) the frame's alt text.
+ *
+ * Every figure image of a page (players and static figures) is drawn at 2x and shown at its
+ * CSS size; on a narrow screen it shrinks to at most 3/4 of that, then scrolls sideways in
+ * its own box (min-width), so its text stays readable.
  */
 (function () {
   "use strict";
+
+  var PHONE_MIN_SCALE = 0.75;   // cnn_course.widgets.style.PHONE_MIN_SCALE
+
+  function position(c) {
+    if (c.type === "checkbox") { return c.checked ? 1 : 0; }
+    if (c.value === undefined || c.tagName === "SPAN") { return +(c.dataset.value || 0); }
+    return +c.value;
+  }
 
   function setup(root) {
     var dataNode = root.querySelector("script.cnn-widget-data");
@@ -17,26 +32,50 @@
     var caption = root.querySelector(".cnn-widget-caption");
     var controls = Array.prototype.slice.call(root.querySelectorAll("[data-control]"));
 
+    function words(c) {
+      var texts = c.dataset.texts ? JSON.parse(c.dataset.texts) : null;
+      return texts ? texts[position(c)] : "";
+    }
+
     function update() {
-      var key = controls.map(function (c) { return String(c.value); }).join("|");
+      var key = controls.map(function (c) { return String(position(c)); }).join("|");
       controls.forEach(function (c) {
         var out = c.parentNode.querySelector("output");
-        if (out && c.dataset.labels) { out.textContent = JSON.parse(c.dataset.labels)[+c.value]; }
+        if (out && c.dataset.labels) { out.textContent = JSON.parse(c.dataset.labels)[position(c)]; }
+        if (c.type === "range") { c.setAttribute("aria-valuetext", words(c)); }
       });
       var entry = data.index[key];
       if (!entry) { return; }
       img.src = data.images[entry[0]];
+      if (data.title) {
+        img.alt = data.title + ". " + controls.map(words).filter(Boolean).join("; ");
+      }
       if (caption) { caption.textContent = data.captions[entry[1]]; }
     }
 
     controls.forEach(function (c) {
+      if (c.tagName === "SPAN") { return; }
       c.addEventListener("input", update);
       c.addEventListener("change", update);
     });
+    update();
+  }
+
+  // A static figure (myst-nb writes its CSS size as width/height): never narrower than
+  // PHONE_MIN_SCALE of it; its output box scrolls sideways instead.
+  function keepReadable(img) {
+    if (img.dataset.cnnMin) { return; }
+    var width = parseFloat(img.getAttribute("width")) ||
+                parseFloat(img.style.width) || 0;
+    if (!width) { return; }
+    img.dataset.cnnMin = "1";
+    img.style.minWidth = Math.floor(PHONE_MIN_SCALE * width) + "px";
   }
 
   function setupAll() {
     Array.prototype.forEach.call(document.querySelectorAll(".cnn-widget"), setup);
+    Array.prototype.forEach.call(
+      document.querySelectorAll(".cell_output img, .output img, img.cnn-figure"), keepReadable);
   }
 
   if (document.readyState === "loading") {

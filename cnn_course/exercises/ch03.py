@@ -1,277 +1,199 @@
-"""Chapter 3 exercises: multi-input-channel correlation, a filter bank (multiple output
-channels), 1x1 convolution as a matrix product, the cost of a conv layer, and adding the bias
-with broadcasting. Reference solutions and known mistakes: ``ch03_solutions``.
+"""Chapter 3 exercises: a multi-channel filter as one block (batch and stride), a filter bank in
+TensorFlow's channels-last layout, the bias by broadcasting, 1x1 convolution as a matrix
+product, the cost of a conv layer, three 3x3 layers against one 7x7, and two stacked
+convolutions composed into one. Reference solutions and the registered mistakes (each with its
+message): ``ch03_solutions``.
 
-Expected answers are computed here independently of the reference solutions: with
-``functional.conv2d`` (the engine), ``cnn_course.topics.costs`` and explicit loops.
+Expected values come from private code: the reference solutions, and the engine's ``conv2d``
+through ``reference`` (a copy a notebook cannot reassign). Every case has non-integer values;
+the cases are non-square, with several channels and a batch larger than 1 where the function
+takes them, and strides that do not divide.
 """
 
-import numbers
+import contextlib
 
 import numpy as np
 
-from cnn_course.topics import costs
-from cnn_course import functional as F
+from cnn_course import functional as _live_engine
 from cnn_course.exercises import ch03_solutions as sol
-from cnn_course.exercises.core import Fail, call, exercise, expect_array, expect_value, fail
+from cnn_course.exercises.core import (Fail, call, exercise, expect_array, expect_int,
+                                       expect_value, fail, known_mistakes, reference)
 
-__all__ = ["check_corr2d_multi_in", "check_corr2d_multi_in_out", "check_conv1x1", "COST_CASES",
-           "check_conv_cost", "check_add_bias"]
+__all__ = ["check_corr2d_multi_in", "check_corr2d_multi_in_out", "check_add_bias",
+           "check_conv1x1", "COST_CASES", "check_conv_cost", "check_stack_vs_7x7",
+           "check_compose_kernels"]
 
-
-def _ints(rng, shape):
-    """Small random integers as float64 (exact sums, readable failures)."""
-    return rng.integers(-3, 4, size=shape).astype(np.float64)
-
-
-def _conv(X, K):
-    """Reference: the engine's conv2d on one sample, X (C, H, W), K (FN, C, FH, FW)."""
-    return F.conv2d(X[None], K)[0]
+#: The engine functions an exercise that asks for the computation itself switches off while the
+#: learner's function runs.
+_ENGINE_CONV = ("conv2d", "conv2d_forward")
 
 
-def _per_channel(X, K):
-    """(C, OH, OW): each channel's own correlation map (independent of the solutions)."""
-    return np.stack([_conv(X[c:c + 1], K[None, c:c + 1])[0] for c in range(X.shape[0])])
+def _engine():
+    return reference("cnn_course.functional")
 
 
-_OUTPUT_SIZE = "A valid output is (H - FH + 1) x (W - FW + 1), with no channel axis."
+@contextlib.contextmanager
+def _without_engine_conv():
+    """While the block runs, ``F.conv2d`` (and ``F.conv2d_forward``) raise a RuntimeError that
+    says the exercise asks for the computation itself; the originals come back afterwards."""
+    saved = {name: getattr(_live_engine, name) for name in _ENGINE_CONV}
+
+    def blocked(name):
+        def conv(*args, **kwargs):
+            raise RuntimeError(f"F.{name} is switched off in this exercise: it asks you to "
+                               "compute the convolution yourself (F.corr2d, slicing, np.sum, "
+                               "np.tensordot and np.einsum are all fine).")
+        return conv
+
+    try:
+        for name in _ENGINE_CONV:
+            setattr(_live_engine, name, blocked(name))
+        yield
+    finally:
+        for name, original in saved.items():
+            setattr(_live_engine, name, original)
 
 
-# --- 1. multiple input channels ----------------------------------------------------------------
+def _call_own(function, *args, case, **kwargs):
+    """``call`` with the engine's convolution switched off."""
+    with _without_engine_conv():
+        return call(function, *args, case=case, **kwargs)
+
+
+def _floats(rng, shape):
+    """Random values rounded to quarters: not whole numbers, yet short to read in feedback."""
+    return np.round(rng.normal(size=shape) * 4) / 4 + 0.125
+
+
+def _explain_parts(got, expected, pairs):
+    """The messages of the registered wrong answers that explain the learner's wrong parts:
+    a mistake explains them when the learner's answer agrees with it on every part where the
+    mistake differs from the right answer (so two mistakes at once are both named)."""
+    messages = []
+    for wrong, message in pairs:
+        try:
+            differ = [k for k in range(len(expected)) if wrong[k] != expected[k]]
+            if differ and all(got[k] == wrong[k] for k in differ):
+                messages.append(message)
+        except (TypeError, IndexError, ValueError):
+            continue
+    return messages
+
+
+def _expect_parts(got, expected, *, case, parts, pairs):
+    """``expect_value`` on a tuple answer with named parts; when no registered mistake matches
+    the whole answer, the mistakes that explain some of its wrong parts are named as well."""
+    try:
+        expect_value(got, expected, case=case, mistakes=pairs, parts=parts)
+    except Fail as e:
+        if any(message in str(e) for _, message in pairs):
+            raise
+        explained = _explain_parts(got, expected, pairs)
+        if not explained:
+            raise
+        raise Fail(" ".join([str(e)] + explained)) from None
+
+
+# --- 1. one filter as a block: batch, channels, stride ----------------------------------------
 
 def _multi_in_cases():
     rng = np.random.default_rng(3)
-    return [
-        ("C=2, X 3x3, K 2x2 (small integers)", _ints(rng, (2, 3, 3)), _ints(rng, (2, 2, 2))),
-        ("C=3, X 5x6, K 3x2 (small integers)", _ints(rng, (3, 5, 6)), _ints(rng, (3, 3, 2))),
-        ("C=4, X 6x6, K 3x3 (random floats)", rng.normal(size=(4, 6, 6)),
-         rng.normal(size=(4, 3, 3))),
+    return [  # (case, X (N, C, H, W), K (C, FH, FW), stride); the first case has H < W
+        ("N=2, C=3, X 5x7, K 3x2, stride 1", _floats(rng, (2, 3, 5, 7)), _floats(rng, (3, 3, 2)),
+         1),
+        ("N=3, C=2, X 7x6, K 2x3, stride 2", _floats(rng, (3, 2, 7, 6)), _floats(rng, (2, 2, 3)),
+         2),
+        ("N=2, C=4, X 8x10, K 3x3, stride 3", rng.normal(size=(2, 4, 8, 10)),
+         rng.normal(size=(4, 3, 3)), 3),
     ]
 
 
 @exercise(
     "ch3-corr2d-multi-in",
-    title="Cross-correlation with several input channels",
+    title="One filter over a batch, with a stride",
     hints=(
-        "With several input channels, channel c of the input only ever meets channel c of the "
-        "filter. Each pair is an ordinary 2-D cross-correlation, and the filter's single output "
-        "map combines them.",
-        "Cross-correlate X[c] with K[c] for every channel c (each gives an (OH, OW) map) and "
-        "ADD the C maps. The result has no channel axis: its shape is (H - FH + 1, W - FW + 1).",
-        "`F.corr2d(X[c], K[c])` is channel c's map. Add the maps up in a loop over "
-        "`range(X.shape[0])`, or stack them into a (C, OH, OW) array and sum over axis 0.",
+        "Read the left-hand side of the formula in section 3.2: at each output position the "
+        "filter, one (C, FH, FW) block, is laid over the block of input under it, and ONE "
+        "number comes out: the sum of all C * FH * FW products. With a stride s the window "
+        "jumps s pixels between neighbouring outputs; with a batch, the same happens for "
+        "every sample.",
+        "First the output size, as in chapter 2 (no padding): OH = (H - FH) // s + 1 and "
+        "OW = (W - FW) // s + 1. Output (n, i, j) reads the window of sample n whose top-left "
+        "corner is at row i * s and column j * s, through all C channels.",
+        "Loop over i and j only; the slice `X[:, :, i * stride:i * stride + FH, ...]` (and "
+        "likewise for the columns) is the (N, C, FH, FW) block of every sample at once. "
+        "Multiply it by K, which broadcasts over N, and sum over the axes (1, 2, 3), so that "
+        "each sample keeps its own sum.",
     ),
     solution=sol.corr2d_multi_in,
     mistakes=sol.CORR2D_MULTI_IN_MISTAKES,
 )
 def check_corr2d_multi_in(corr2d_multi_in):
-    for case, X, K in _multi_in_cases():
-        expected = _conv(X, K[None])[0]
-        maps = _per_channel(X, K)
-        got = call(corr2d_multi_in, X, K, case=case)
-        expect_array(got, expected, case=case, shape_hint=_OUTPUT_SIZE, mistakes={
-            "the channels were not summed: you returned one map per channel, shape (C, OH, "
-            "OW). Add the C maps together (sum over axis 0)": maps,
-            "the maps were summed on the wrong axis: axis 0 is the channel axis of a (C, OH, "
-            "OW) stack; sum(axis=1) adds up rows instead": maps.sum(axis=1),
-            "the channel maps were averaged (divided by C). A multi-channel filter ADDS its "
-            "channels' contributions: sum, not mean": maps.mean(axis=0),
-            "only the first channel was used: loop over all C channels, X[c] with K[c]":
-                maps[0],
-            "the same kernel K[0] was used for every channel. Channel c of X goes with channel "
-            "c of K": sum(_conv(X[c:c + 1], K[None, 0:1])[0] for c in range(X.shape[0])),
-        })
-    return "correct: one 2-D correlation per channel, added up into a single map."
+    for case, X, K, s in _multi_in_cases():
+        expected = _engine().conv2d(X, K[None], stride=s)[:, 0]
+        kwargs = {} if s == 1 else {"stride": s}
+        got = _call_own(corr2d_multi_in, X, K, case=case, **kwargs)
+        expect_array(got, expected, case=case, mistakes=known_mistakes(X, K, **kwargs),
+                     shape_hint="One map per sample, no channel axis: (N, OH, OW), with "
+                     "OH = (H - FH) // stride + 1 and OW = (W - FW) // stride + 1.")
+    return ("correct: one dot product of the whole (C, FH, FW) block per output value, for "
+            "every sample, the window stepping by the stride.")
 
 
-# --- 2. multiple output channels ---------------------------------------------------------------
+# --- 2. a filter bank, channels last -----------------------------------------------------------
 
 def _multi_out_cases():
     rng = np.random.default_rng(4)
-    return [  # the first case has FN == C, so a bank read in the wrong order gives values
-        ("C=2, FN=2, X 4x5, K 2x2", _ints(rng, (2, 4, 5)), _ints(rng, (2, 2, 2, 2))),
-        ("C=3, FN=4, X 5x5, K 3x3", _ints(rng, (3, 5, 5)), _ints(rng, (4, 3, 3, 3))),
-        ("C=1, FN=3, X 4x4, K 2x3", rng.normal(size=(1, 4, 4)), rng.normal(size=(3, 1, 2, 3))),
+    return [  # (case, X (N, H, W, C), K (FH, FW, C, FN)); the first case has C == FN
+        ("N=2, X 5x6 with C=3, K 2x3 with FN=3", _floats(rng, (2, 5, 6, 3)),
+         _floats(rng, (2, 3, 3, 3))),
+        ("N=3, X 6x4 with C=2, K 3x2 with FN=4", _floats(rng, (3, 6, 4, 2)),
+         _floats(rng, (3, 2, 2, 4))),
+        ("N=2, X 4x7 with C=1, K 1x3 with FN=2", rng.normal(size=(2, 4, 7, 1)),
+         rng.normal(size=(1, 3, 1, 2))),
     ]
 
 
 @exercise(
     "ch3-corr2d-multi-in-out",
-    title="A filter bank: multiple output channels",
+    title="A filter bank stored channels last",
     hints=(
-        "A filter bank is FN complete filters side by side. Each filter makes one output "
-        "channel, exactly as in the previous exercise, and the output puts those channels "
-        "together.",
-        "K[f], of shape (C, FH, FW), is one complete filter, so `corr2d_multi_in(X, K[f])` is "
-        "output channel f. Do that for every f and put the FN maps together along a NEW first "
-        "axis: (FN, OH, OW).",
-        "Collect the FN maps in a list (a loop over `range(K.shape[0])`), then `np.stack(maps, "
-        "axis=0)`. `np.concatenate` would glue them along the height, and a sum would merge "
-        "them into one map.",
+        "Nothing about the computation changes, only where each number is stored. Name every "
+        "axis: X is (N, H, W, C), K is (FH, FW, C, FN). Filter f is everything K holds for "
+        "output channel f, and each filter gives one output channel, which this layout puts "
+        "LAST.",
+        "Output (n, i, j, f) is the sum over a, b, c of X[n, i + a, j + b, c] * K[a, b, c, f]. "
+        "At a position (i, j), the window X[:, i:i + FH, j:j + FW, :] has shape "
+        "(N, FH, FW, C), and its first axes after N line up with K's first three axes.",
+        "Loop over i and j. Contract the window's last three axes with K's first three, "
+        "`np.tensordot(window, K, axes=3)`, which gives every sample's FN values at that "
+        "position. (Converting with transposes is fine too, but the axis orders are the "
+        "exercise: a reshape would scramble them.)",
     ),
     solution=sol.corr2d_multi_in_out,
     mistakes=sol.CORR2D_MULTI_IN_OUT_MISTAKES,
 )
 def check_corr2d_multi_in_out(corr2d_multi_in_out):
     for case, X, K in _multi_out_cases():
-        expected = _conv(X, K)
-        FN, C = K.shape[:2]
-        mistakes = {
-            "the output channels were stacked on the last axis, (OH, OW, FN). Channels come "
-            "first: np.stack(maps, axis=0) gives (FN, OH, OW)": np.moveaxis(expected, 0, -1),
-            "every output channel is the same: the same filter K[0] was used for all of them. "
-            "Output channel f uses K[f]": np.repeat(expected[:1], FN, axis=0),
-            "you summed the output channels into one map. Each filter gives its own output "
-            "channel: stack the FN maps, do not add them": expected.sum(axis=0),
-        }
-        if FN == C:
-            mistakes["the bank was read as (C, FN, FH, FW): you took K[:, f] as filter f. "
-                     "This course (like PyTorch and Saito's book) stores filters as "
-                     "(FN, C, FH, FW), so filter f is K[f]"] = _conv(X, K.transpose(1, 0, 2, 3))
-        got = call(corr2d_multi_in_out, X, K, case=case)
-        expect_array(got, expected, case=case, mistakes=mistakes,
-                     shape_hint="The result has one map per filter: (FN, OH, OW).")
-    return "correct: FN filters, FN output channels, each the sum over all input channels."
+        expected = _engine().conv2d(X.transpose(0, 3, 1, 2),
+                                    K.transpose(3, 2, 0, 1)).transpose(0, 2, 3, 1)
+        got = _call_own(corr2d_multi_in_out, X, K, case=case)
+        expect_array(got, expected, case=case, mistakes=known_mistakes(X, K),
+                     shape_hint="Channels last: (N, OH, OW, FN), with OH = H - FH + 1 and "
+                     "OW = W - FW + 1.")
+    return ("correct: each of the FN filters K[:, :, :, f] gives output channel f, and the "
+            "layout stayed channels last from input to output.")
 
 
-# --- 3. 1x1 convolution as a matrix product -----------------------------------------------------
-
-def _conv1x1_cases():
-    rng = np.random.default_rng(5)
-    return [  # FN == C first, so transposed weights give values rather than an error
-        ("N=2, C=3, H=2, W=3, FN=3", rng.normal(size=(2, 3, 2, 3)), rng.normal(size=(3, 3, 1, 1))),
-        ("N=1, C=4, H=3, W=3, FN=2", rng.normal(size=(1, 4, 3, 3)), rng.normal(size=(2, 4, 1, 1))),
-        ("N=3, C=2, H=4, W=2, FN=5", rng.normal(size=(3, 2, 4, 2)), rng.normal(size=(5, 2, 1, 1))),
-    ]
-
-
-@exercise(
-    "ch3-conv1x1",
-    title="1x1 convolution as a matrix product",
-    hints=(
-        "A 1x1 convolution looks at one pixel at a time: each output pixel is a weighted sum of "
-        "that pixel's C channel values, with the same FN x C weights everywhere. That is a "
-        "dense layer applied to every pixel: a matrix of pixels times a weight matrix.",
-        "Build a matrix with one ROW per pixel (N*H*W rows) holding its C channel values. The "
-        "channel axis must come last before you reshape, or values of different pixels get "
-        "mixed. W (FN, C, 1, 1) is really an (FN, C) matrix. The product is (N*H*W, FN); then "
-        "undo the rearrangement in reverse order.",
-        "`X.transpose(0, 2, 3, 1).reshape(N * H * W, C)` gives the rows and `W.reshape(FN, "
-        "C).T` the (C, FN) weight matrix. Reshape the product to (N, H, W, FN) before you move "
-        "the channel axis back to position 1 with a transpose.",
-    ),
-    solution=sol.conv1x1,
-    mistakes=sol.CONV1X1_MISTAKES,
-)
-def check_conv1x1(conv1x1):
-    for case, X, W in _conv1x1_cases():
-        N, C, H, Wd = X.shape
-        FN = W.shape[0]
-        expected = F.conv2d(X, W)
-        rows = X.transpose(0, 2, 3, 1).reshape(-1, C)
-        mistakes = {
-            "X.reshape(N*H*W, C) scrambles the pixels: in (N, C, H, W) order the C values of "
-            "one pixel are not next to each other. Transpose to (N, H, W, C) before "
-            "reshaping": (X.reshape(-1, C) @ W.reshape(FN, C).T).reshape(N, H, Wd, FN)
-            .transpose(0, 3, 1, 2),
-            "you reshaped the result straight to (N, FN, H, W). The product's rows are "
-            "pixels and its columns channels, (N*H*W, FN): reshape to (N, H, W, FN), then "
-            "transpose(0, 3, 1, 2)": (rows @ W.reshape(FN, C).T).reshape(N, FN, H, Wd),
-            f"you returned the (N*H*W, FN) = ({N * H * Wd}, {FN}) matrix product; reshape "
-            "it back to (N, H, W, FN) and move the channels to axis 1":
-                rows @ W.reshape(FN, C).T,
-        }
-        if FN == C:
-            mistakes["the weights are transposed: W.reshape(C, FN) is not the transpose of "
-                     "W.reshape(FN, C), it reads the same numbers in the wrong places. Use "
-                     "W.reshape(FN, C).T"] = (rows @ W.reshape(C, FN)).reshape(
-                         N, H, Wd, FN).transpose(0, 3, 1, 2)
-        try:
-            got = call(conv1x1, X, W, case=case)
-        except Fail as e:
-            if "matmul" in str(e) or "shapes" in str(e) or "align" in str(e):
-                raise Fail(f"{e}\nThe matrix product needs (N*H*W, C) @ (C, FN): check that "
-                           "your pixel matrix has C columns and that you use "
-                           "W.reshape(FN, C).T (not W.reshape(C, FN)).") from None
-            raise
-        expect_array(got, expected, case=case, mistakes=mistakes,
-                     shape_hint="A 1x1 convolution keeps H and W: (N, FN, H, W).")
-    return "correct: a 1x1 convolution is a dense layer applied to every pixel's channels."
-
-
-# --- 4. the cost of a conv layer ----------------------------------------------------------------
-
-COST_CASES = [  # (C, H, W, FN, k, stride, padding)
-    (3, 32, 32, 16, 5, 1, 0),
-    (64, 14, 14, 128, 3, 1, 1),
-    (17, 19, 19, 8, 3, 2, 0),
-    (1, 28, 28, 6, 5, 1, 2),
-]
-
-
-def _is_int(v):
-    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
-
-
-@exercise(
-    "ch3-conv-cost",
-    title="Parameters and multiply-adds of a conv layer",
-    hints=(
-        "Two separate counts. The parameters are what the filters store: they do not depend on "
-        "the image. The multiply-adds are the work of computing every output value: they depend "
-        "on the output's size.",
-        "One filter has C*k*k weights plus one bias, and there are FN filters. Every output "
-        "value (FN*OH*OW of them) is a dot product of length C*k*k, one multiply-add per "
-        "product. Use the OUTPUT size, which depends on the stride and the padding.",
-        "First the output size: `OH = (H + 2 * padding - k) // stride + 1`, and OW likewise "
-        "with W. Each count is then one product of the numbers in hint 2; return the pair "
-        "`(params, macs)`.",
-    ),
-    solution=sol.conv_layer_cost,
-    mistakes=sol.CONV_COST_MISTAKES,
-)
-def check_conv_cost(conv_layer_cost):
-    for C, H, W, FN, k, s, p in COST_CASES:
-        case = f"C={C}, H={H}, W={W}, FN={FN}, k={k}, stride={s}, padding={p}"
-        got = call(conv_layer_cost, C, H, W, FN, k, s, p, case=case)
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            fail(f"case {case}: expected a pair (params, macs), got {got!r}.")
-        if not all(_is_int(v) for v in got):
-            fail(f"case {case}: counts are whole numbers; got {got!r}. Use // for the output "
-                 "size, not /.")
-        layer = costs.conv2d_cost((C, H, W), FN, k, stride=s, padding=p)
-        OH, OW = layer.output_shape[1:]
-        params, macs = layer.params, layer.macs
-        expect_value(got[0], params, case=case + " (params)", mistakes={
-            params - FN: "that counts only the weights: each of the FN filters also has one "
-                         "bias.",
-            FN * k * k + FN: "a filter is a block as deep as the input: it has C * k * k "
-                             "weights, not k * k. You forgot the input channels.",
-            FN * k * k: "a filter has C * k * k weights (you forgot the input channels) plus "
-                        "one bias.",
-            C * k * k + 1: "that is one filter; the layer has FN of them.",
-        })
-        expect_value(got[1], macs, case=case + " (MACs)", mistakes={
-            FN * H * W * C * k * k: f"you used the input size {H}x{W}; MACs are counted per "
-                                    f"output value: use the output size {OH}x{OW}.",
-            FN * OH * OW * k * k: "each output value is a dot product over all C input "
-                                  "channels too: C * k * k multiply-adds. You forgot the input "
-                                  "channels.",
-            OH * OW * C * k * k: "that is the work of one output channel; do it for every one "
-                                 "of the FN filters.",
-            FN * OH * OW * (C * k * k + 1): "the bias is an addition, not a multiply-add: "
-                                            "leave it out of the MAC count.",
-        })
-    return "correct: params = FN*(C*k*k + 1) and MACs = FN*OH*OW*C*k*k."
-
-
-# --- 5. bias and broadcasting ---------------------------------------------------------------------
+# --- 3. bias and broadcasting ------------------------------------------------------------------
 
 def _bias_cases():
     rng = np.random.default_rng(6)
-    return [  # the first case is square (FN == OH == OW), where wrong broadcasts run silently
-        ("Y (2, 3, 3, 3), b (3,)", _ints(rng, (2, 3, 3, 3)), np.array([10.0, 20.0, 30.0])),
-        ("Y (1, 4, 2, 5), b (4,)", _ints(rng, (1, 4, 2, 5)), np.array([1.0, -2.0, 0.5, 3.0])),
+    return [  # the first case has N == FN == OH == OW, where every wrong broadcast runs
+        ("Y (3, 3, 3, 3), b (3,)", _floats(rng, (3, 3, 3, 3)), np.array([10.5, 20.25, -30.0])),
+        ("Y (2, 4, 3, 5), b (4,)", _floats(rng, (2, 4, 3, 5)),
+         np.array([1.5, -2.0, 0.25, 3.0])),
+        ("Y (4, 2, 5, 2), b (2,)", rng.normal(size=(4, 2, 5, 2)), np.array([0.3, -0.7])),
     ]
 
 
@@ -285,9 +207,9 @@ def _bias_cases():
         "Broadcasting matches shapes from the RIGHT: a plain `Y + b` pairs b (FN,) with the "
         "width axis (and runs without an error whenever FN equals the width). b has to line up "
         "with axis 1 of (N, FN, OH, OW), with axes of size 1 everywhere else.",
-        "Give b the shape (1, FN, 1, 1), with `b.reshape(1, -1, 1, 1)` or `b[None, :, None, "
-        "None]`, and add it to Y. `Y + ...` makes a new array; `Y += ...` would change the "
-        "caller's Y.",
+        "Reshape b so that its FN values sit on axis 1 of a 4-D shape whose other axes have "
+        "size 1, then add. `Y + ...` makes a new array; `Y += ...` would change the caller's "
+        "Y.",
     ),
     solution=sol.add_bias,
     mistakes=sol.ADD_BIAS_MISTAKES,
@@ -297,15 +219,6 @@ def check_add_bias(add_bias):
         expected = Y.copy()
         for f in range(b.shape[0]):
             expected[:, f, :, :] += b[f]
-        mistakes = {"every channel got the same number, the sum of all biases: add b[f] to "
-                    "channel f only": Y + b.sum()}
-        if Y.shape[3] == b.shape[0]:
-            mistakes["the bias was added along the last axis (the width): NumPy lines shapes "
-                     "up from the right, so Y + b with b of shape (FN,) adds b[j] to column j. "
-                     "Reshape b to (1, FN, 1, 1)"] = Y + b
-        if Y.shape[2] == b.shape[0]:
-            mistakes["the bias was added along the height: b.reshape(FN, 1) lines up with "
-                     "(OH, OW). Reshape b to (1, FN, 1, 1)"] = Y + b.reshape(-1, 1)
         try:
             got = call(add_bias, Y, b, case=case)
         except Fail as e:
@@ -313,6 +226,186 @@ def check_add_bias(add_bias):
                 raise Fail(f"{e}\nNumPy lines shapes up from the right: b must have shape "
                            "(1, FN, 1, 1) (or (FN, 1, 1)) to be added per channel.") from None
             raise
-        expect_array(got, expected, case=case, mistakes=mistakes,
+        expect_array(got, expected, case=case, mistakes=known_mistakes(Y, b),
                      shape_hint="Adding the bias does not change the shape of Y.")
     return "correct: b reshaped to (1, FN, 1, 1) is broadcast over N, OH and OW."
+
+
+# --- 4. 1x1 convolution as a matrix product -----------------------------------------------------
+
+def _conv1x1_cases():
+    rng = np.random.default_rng(5)
+    return [  # FN == C first, so transposed weights give values rather than an error
+        ("N=2, C=3, H=2, W=3, FN=3", rng.normal(size=(2, 3, 2, 3)), rng.normal(size=(3, 3, 1, 1))),
+        ("N=3, C=4, H=3, W=5, FN=2", rng.normal(size=(3, 4, 3, 5)), rng.normal(size=(2, 4, 1, 1))),
+        ("N=3, C=2, H=4, W=2, FN=5", rng.normal(size=(3, 2, 4, 2)), rng.normal(size=(5, 2, 1, 1))),
+    ]
+
+
+@exercise(
+    "ch3-conv1x1",
+    title="1x1 convolution as a matrix product",
+    hints=(
+        "A 1x1 convolution looks at one pixel at a time: each output pixel is a weighted sum of "
+        "that pixel's C channel values, with the same FN x C weights everywhere. That is a "
+        "dense layer applied to every pixel: a matrix of pixels times a weight matrix.",
+        "Build a matrix with one ROW per pixel (N*H*W rows) holding its C channel values: the "
+        "channel axis must come last before you reshape, or values of different pixels get "
+        "mixed. W (FN, C, 1, 1) is really an (FN, C) matrix. The product is (N*H*W, FN); undo "
+        "the rearrangement in reverse order.",
+        "Section 3.8 builds the pixel matrix with `transpose(0, 2, 3, 1)` then "
+        "`reshape(-1, C)`, and the weights with `W.reshape(FN, C).T`. On the way back, the "
+        "product's rows are still ordered (n, i, j): reshape to (N, H, W, FN) first, then move "
+        "the FN axis to position 1.",
+    ),
+    solution=sol.conv1x1,
+    mistakes=sol.CONV1X1_MISTAKES,
+)
+def check_conv1x1(conv1x1):
+    for case, X, W in _conv1x1_cases():
+        expected = _engine().conv2d(X, W)
+        try:
+            got = _call_own(conv1x1, X, W, case=case)
+        except Fail as e:
+            if "matmul" in str(e) or "shapes" in str(e) or "align" in str(e):
+                raise Fail(f"{e}\nThe matrix product needs (N*H*W, C) @ (C, FN): check that "
+                           "your pixel matrix has C columns and that the weight matrix is "
+                           "the transpose of W.reshape(FN, C).") from None
+            raise
+        expect_array(got, expected, case=case, mistakes=known_mistakes(X, W),
+                     shape_hint="A 1x1 convolution keeps H and W: (N, FN, H, W).")
+    return "correct: a 1x1 convolution is a dense layer applied to every pixel's channels."
+
+
+# --- 5. the cost of a conv layer ----------------------------------------------------------------
+
+COST_CASES = [  # (C, H, W, FN, FH, FW, stride, padding): non-square inputs and kernels
+    (3, 32, 24, 16, 5, 3, 1, 0),
+    (17, 20, 23, 8, 3, 4, 2, 0),       # the stride divides neither H - FH nor W - FW
+    (64, 14, 10, 128, 3, 3, 1, 1),
+    (8, 11, 13, 4, 3, 2, 3, 1),
+    (1, 28, 30, 6, 5, 5, 1, 2),
+]
+
+_COST_PARTS = ["params", "MACs"]
+
+
+@exercise(
+    "ch3-conv-cost",
+    title="Parameters and multiply-adds of a conv layer",
+    hints=(
+        "Two separate counts. The parameters are what the filters store: they do not depend on "
+        "the image. The multiply-adds are the work of computing every output value: they depend "
+        "on how many output values there are, so on the output's size.",
+        "A filter is a block as deep as the input, plus one bias, and there are FN filters. "
+        "Every output value (FN * OH * OW of them) is one dot product of the filter's weights "
+        "with an input block: one multiply-add per weight. The output size follows chapter 2, "
+        "height and width each with their own numbers.",
+        "Compute OH from H, FH, the stride and the padding (padding on both sides, floor "
+        "division), and OW the same way from W and FW. Then params and MACs are each one "
+        "product of the numbers in hint 2; return the pair `(params, macs)`.",
+    ),
+    solution=sol.conv_layer_cost,
+    mistakes=sol.CONV_COST_MISTAKES,
+)
+def check_conv_cost(conv_layer_cost):
+    costs = reference("cnn_course.topics.costs")
+    for n, (C, H, W, FN, FH, FW, s, p) in enumerate(COST_CASES):
+        case = f"C={C}, H={H}, W={W}, FN={FN}, FH={FH}, FW={FW}, stride={s}, padding={p}"
+        kwargs = {} if n == 0 else {"stride": s, "padding": p}   # the first uses the defaults
+        got = call(conv_layer_cost, C, H, W, FN, FH, FW, case=case, **kwargs)
+        if isinstance(got, np.ndarray):
+            got = tuple(got.tolist())
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            fail(f"case {case}: expected a pair (params, macs), got {got!r}.")
+        for name, value in zip(_COST_PARTS, got):
+            expect_int(value, what=name, case=case)
+        layer = costs.conv2d_cost((C, H, W), FN, (FH, FW), stride=s, padding=p)
+        _expect_parts(tuple(got), (layer.params, layer.macs), case=case, parts=_COST_PARTS,
+                      pairs=known_mistakes(C, H, W, FN, FH, FW, **kwargs))
+    return ("correct: params = FN * (C * FH * FW + 1) and MACs = FN * OH * OW * C * FH * FW, "
+            "with OW from W and FW.")
+
+
+# --- 6. three 3x3 layers against one 7x7 ----------------------------------------------------
+
+_STACK_PARTS = ["the stack's receptive field", "the stack's weights", "the stack's MACs",
+                "the 7x7 layer's receptive field", "the 7x7 layer's weights",
+                "the 7x7 layer's MACs"]
+
+
+@exercise(
+    "ch3-three-3x3-vs-7x7",
+    title="Three 3x3 layers against one 7x7 layer",
+    hints=(
+        "Compare what each design sees and what it costs. The receptive field is the input "
+        "region one output value depends on (chapter 2). The weights are what the filters "
+        "store (a layer from C to C channels has C filters, each as deep as its input). The "
+        "multiply-adds are one per weight per output position; same padding keeps every map "
+        "at 56 x 40.",
+        "Receptive field: a stride-1 layer with a k x k kernel widens the view by k - 1. "
+        "Weights: C * C * k * k per layer, and the stack has three layers. MACs: a layer's "
+        "weights times its output positions, 56 * 40 here, for each of the three layers.",
+    ),
+    solution=sol.stack_vs_7x7,
+    mistakes=sol.STACK_VS_7X7_MISTAKES,
+)
+def check_stack_vs_7x7(answer):
+    case = "three 3x3 layers vs one 7x7, 64 -> 64 channels, 56 x 40 map"
+    if isinstance(answer, np.ndarray):
+        answer = tuple(answer.tolist())
+    if not isinstance(answer, (tuple, list)) or len(answer) != len(_STACK_PARTS):
+        fail(f"case {case}: give six numbers, (receptive field, weights, MACs) of the stack "
+             f"and then of the 7x7 layer; got {answer!r}.")
+    for name, value in zip(_STACK_PARTS, answer):
+        expect_int(value, what=name, case=case)
+    _expect_parts(tuple(answer), sol.stack_vs_7x7, case=case, parts=_STACK_PARTS,
+                  pairs=known_mistakes())
+    return ("correct: both see 7 x 7 pixels, but the stack has 27 C^2 weights against 49 C^2, "
+            "so about 45% fewer weights and multiply-adds, and it puts two more "
+            "nonlinearities between input and output.")
+
+
+# --- 7. two convolutions composed into one --------------------------------------------------
+
+def _compose_cases():
+    rng = np.random.default_rng(7)
+    return [  # (case, W1 (C2, C1, FH1, FW1), W2 (C3, C2, FH2, FW2)); C1 == C2 == C3 first
+        ("W1 (2, 2, 2, 3), W2 (2, 2, 3, 2)", _floats(rng, (2, 2, 2, 3)),
+         _floats(rng, (2, 2, 3, 2))),
+        ("W1 (3, 1, 3, 2), W2 (2, 3, 2, 2)", _floats(rng, (3, 1, 3, 2)),
+         _floats(rng, (2, 3, 2, 2))),
+        ("W1 (4, 3, 1, 3), W2 (5, 4, 3, 1)", rng.normal(size=(4, 3, 1, 3)),
+         rng.normal(size=(5, 4, 3, 1))),
+    ]
+
+
+@exercise(
+    "ch3-compose-kernels",
+    title="Two stacked convolutions are one",
+    hints=(
+        "Without a nonlinearity between them, two convolutions are linear maps applied one "
+        "after the other, so together they are one linear map, and it is again a "
+        "convolution. Follow one output value back: which input pixels does it reach, and by "
+        "which products of weights?",
+        "Layer 2's tap (p, q) reads layer 1's map at offset (p, q); layer 1's tap (a, b) adds "
+        "an offset (a, b) on top. So the pair of taps reaches the input at (p + a, q + b), "
+        "with weight W2[g, f, p, q] * W1[f, c, a, b], summed over the middle channel f and "
+        "over every pair of taps that lands on the same offset.",
+        "Start from zeros of shape (C3, C1, FH1 + FH2 - 1, FW1 + FW2 - 1). For each tap "
+        "(p, q) of W2, mix W1's filters with the (C3, C2) matrix `W2[:, :, p, q]` "
+        "(`np.tensordot(..., W1, axes=1)` gives a (C3, C1, FH1, FW1) block) and ADD it into "
+        "the block that starts at row p and column q.",
+    ),
+    solution=sol.compose_kernels,
+    mistakes=sol.COMPOSE_KERNELS_MISTAKES,
+)
+def check_compose_kernels(compose_kernels):
+    for case, W1, W2 in _compose_cases():
+        expected = sol.compose_kernels(W1, W2)
+        got = _call_own(compose_kernels, W1, W2, case=case)
+        expect_array(got, expected, case=case, mistakes=known_mistakes(W1, W2),
+                     shape_hint="The composed bank is (C3, C1, FH1 + FH2 - 1, "
+                     "FW1 + FW2 - 1): out channels of W2, in channels of W1.")
+    return ("correct: conv(conv(x, W1), W2) equals conv(x, W) for your W. With ReLUs between "
+            "the layers this no longer holds, which is why deep stacks need them.")

@@ -1,273 +1,277 @@
-"""Checkers for chapter 4 (pooling).
+"""Checkers for chapter 4 (pooling), in the order of the chapter's exercises.
 
-- ch4-max-pool-loops: max pooling by loops, (C, H, W) or (H, W), any stride
-- ch4-avg-pool-conv: average pooling as one conv2d with a constant per-channel kernel
+- ch4-max-pool-loops: max pooling by loops, (N, C, H, W), any window and stride
+- ch4-pool-shapes: predict the output shapes of five pooling layers (by hand)
+- ch4-avg-pool-conv: average pooling as one conv2d with a constant depthwise kernel
+- ch4-shift-invariance: how many max-pooled values survive each one-pixel shift
 - ch4-max-pool-backward: the backward pass of max pooling (argmax routing, ties, overlaps)
-- ch4-pool-shapes: predict the output shapes of four pooling layers
-"""
 
-import math
+Expected values come from private copies of the engine (``core.reference``), never from the
+``cnn_course.functional`` a notebook imports (and may have changed). The usual mistakes and
+their messages are registered in ``ch04_solutions``; the checkers find them with
+``known_mistakes``.
+"""
 
 import numpy as np
 
-from cnn_course import functional as F
 from cnn_course.exercises import ch04_solutions as sol
-from cnn_course.exercises.core import Fail, call, exercise, expect_array, fail
+from cnn_course.exercises.core import (call, exercise, expect_array, expect_int, fail,
+                                       known_mistakes, reference)
 
-__all__ = ["check_max_pool_loops", "check_avg_pool_conv", "check_max_pool_backward",
-           "check_pool_shapes"]
-
-_SIZE_HINT = "Output size: OH = floor((H - pool_size) / stride) + 1 (and OW likewise)."
-
-
-def _pool_ref(x, k, s, kind="max"):
-    """Independent reference through the engine (which needs (N, C, H, W))."""
-    x4 = x[None, None] if x.ndim == 2 else x[None]
-    pool = F.max_pool2d if kind == "max" else F.avg_pool2d
-    y = pool(x4, k, s)[0]
-    return y[0] if x.ndim == 2 else y
+__all__ = ["check_max_pool_loops", "check_pool_shapes", "check_avg_pool_conv",
+           "check_shift_invariance", "check_max_pool_backward"]
 
 
-def _check_pool_shape(got, expected, x, k, s, case):
-    """Specific messages for the usual shape mistakes of a pooling loop."""
-    if not isinstance(got, np.ndarray) or got.shape == expected.shape:
-        return
-    spatial_got, spatial_exp = got.shape[-2:], expected.shape[-2:]
-    if x.ndim == 3 and got.ndim == 2 and spatial_got == spatial_exp:
-        fail(f"case {case}: expected shape {expected.shape}, got {got.shape}: the channel axis "
-             "is gone. Pooling keeps every channel: (C, H, W) in, (C, OH, OW) out.")
-    if got.ndim == expected.ndim and all(abs(a - b) == 1 for a, b in
-                                         zip(spatial_got, spatial_exp)):
-        fail(f"case {case}: expected shape {expected.shape}, got {got.shape}: your output "
-             f"size is off by one. {_SIZE_HINT}")
-    if got.ndim == expected.ndim and x.ndim >= 2 and k != s:
-        same_as_stride_k = _pool_ref(x, k, k).shape
-        if got.shape == same_as_stride_k:
-            fail(f"case {case}: expected shape {expected.shape}, got {got.shape}: it looks like "
-                 f"you moved the window by pool_size={k} instead of stride={s}.")
+def _F():
+    return reference("cnn_course.functional")
 
+
+def _shift_image():
+    return reference("cnn_course.topics.invariance").shift_image
+
+
+def _pool_cases(seed):
+    """Inputs (N, C, H, W) for the pooling checkers: non-square, several channels and images,
+    windows and strides that differ per axis and do not divide the size, real values."""
+    rng = np.random.default_rng(seed)
+    return [
+        ("x of shape (2, 3, 5, 6), pool_size=(2, 2), stride=(2, 2): the last row is left over",
+         rng.standard_normal((2, 3, 5, 6)), (2, 2), (2, 2)),
+        ("x of shape (2, 2, 7, 9), pool_size=(3, 2), stride=(2, 3): overlapping rows, a "
+         "non-square window, strides that do not divide", rng.standard_normal((2, 2, 7, 9)),
+         (3, 2), (2, 3)),
+        ("x of shape (3, 2, 9, 6), pool_size=(2, 3), stride=(3, 1): H > W, overlapping columns",
+         rng.standard_normal((3, 2, 9, 6)), (2, 3), (3, 1)),
+        ("x of shape (2, 3, 6, 7), every value negative, pool_size=(2, 2), stride=(2, 2)",
+         -rng.uniform(0.5, 5, (2, 3, 6, 7)), (2, 2), (2, 2)),
+    ]
+
+
+# --- 4.1 max pooling by loops -----------------------------------------------------------------
 
 @exercise("ch4-max-pool-loops", title="Max pooling by loops",
           hints=(
-              "Pooling is like a convolution without weights: slide a square window over each "
-              "channel and keep the largest value in it. Channels never mix.",
-              "OH = (H - pool_size) // stride + 1, and OW likewise. The window of output (i, j) "
-              "starts at row i * stride and column j * stride and is pool_size wide. A 2-D "
-              "input is one channel: add a channel axis first and remove it at the end.",
-              "`x[None]` turns (H, W) into (1, H, W). Loop over c, i and j, and set `out[c, i, "
-              "j] = x[c, top:top + pool_size, left:left + pool_size].max()` with `top, left = i "
-              "* stride, j * stride`; return `out[0]` for a 2-D input.",
+              "Pooling is like a convolution without weights: slide a window over each channel "
+              "of each image and keep the largest value in it. Images and channels never mix, "
+              "and the height and the width each have their own window side and stride.",
+              "The output size is OH = (H - KH) // SH + 1 along the rows and OW = (W - KW) // SW "
+              "+ 1 along the columns. The window of output (n, c, i, j) starts at row i * SH "
+              "and column j * SW of image n, channel c.",
+              "Unpack `KH, KW = pool_size` and `SH, SW = stride`, build the output with "
+              "`np.empty((N, C, OH, OW), dtype=x.dtype)`, loop over n, c, i and j, and take "
+              "`.max()` of the slice `x[n, c, top:top + KH, left:left + KW]`.",
           ),
           solution=sol.max_pool2d_loops, mistakes=sol.MAX_POOL_MISTAKES)
 def check_max_pool_loops(max_pool2d_loops):
-    rng = np.random.default_rng(4)
-    cases = [
-        ("(4, 4) input, pool_size=2, stride=2", rng.integers(-9, 10, (4, 4)).astype(float), 2, 2),
-        ("(2, 5, 5) input, pool_size=2, stride=2 (the last row and column are left over)",
-         rng.standard_normal((2, 5, 5)), 2, 2),
-        ("(3, 7, 7) input, pool_size=3, stride=2 (overlapping windows)",
-         rng.standard_normal((3, 7, 7)), 3, 2),
-        ("(2, 6, 6) input, all values negative, pool_size=2, stride=2",
-         -rng.uniform(1, 5, (2, 6, 6)), 2, 2),
-    ]
-    for case, x, k, s in cases:
+    for case, x, k, s in _pool_cases(4):
         got = call(max_pool2d_loops, x, k, s, case=case)
-        expected = _pool_ref(x, k, s)
-        mistakes = {
-            "the window moved by 1 instead of by the stride (stride ignored: overlapping "
-            "windows)": _pool_ref(x, k, 1),
-            "you took the mean of each window instead of its maximum": _pool_ref(x, k, s, "avg"),
-            "your running maximum starts at 0, so windows of negative values give 0: start "
-            "from the window's first value, or use .max()": np.maximum(expected, 0),
-        }
-        if x.ndim == 3:
-            across = np.broadcast_to(expected.max(axis=0), expected.shape)
-            mistakes["each output took the maximum across all channels: pool every channel "
-                     "on its own (x[c, rows, cols], not x[:, rows, cols])"] = across
-        try:
-            expect_array(got, expected, case=case, mistakes=mistakes, shape_hint=_SIZE_HINT)
-        except Fail as failure:
-            if "it looks like" not in str(failure):
-                _check_pool_shape(got, expected, x, k, s, case)   # a more specific message
-            raise
-    return "correct: windows, stride, output size and channels all right."
+        expect_array(got, _F().max_pool2d(x, k, s), case=case,
+                     mistakes=known_mistakes(x, k, s),
+                     shape_hint="Output size: OH = (H - KH) // SH + 1, OW = (W - KW) // SW + 1; "
+                                "the batch and channel axes stay.")
+    return ("correct: windows, strides, output size, channels and batch all right, on square "
+            "and non-square inputs.")
 
+
+# --- 4.2 pooled shapes, by hand ---------------------------------------------------------------
+
+_PARTS = ("(a)", "(b)", "(c)", "(d)", "(e)")
+_AXES = ((2, "height OH"), (3, "width OW"))
+
+
+def _part_feedback(label, got, expected, wrong_parts):
+    """Messages for part ``label`` (none when it is right); ``wrong_parts``: the registered
+    mistakes' values for this part, as (value, message) pairs."""
+    if not isinstance(got, (tuple, list, np.ndarray)):
+        return [f"part {label}: expected a shape such as (N, C, OH, OW), got {got!r}."]
+    got = tuple(got.tolist() if isinstance(got, np.ndarray) else got)
+    for entry in got:
+        expect_int(entry, what=f"an entry of part {label}, {entry!r},")
+    if got == expected:
+        return []
+    for wrong, message in wrong_parts:                 # the whole part matches a known slip
+        if got == tuple(wrong) and got != expected:
+            return [f"part {label}: {got} — {message}"]
+    if len(got) != 4:
+        return [f"part {label}: {got} has {len(got)} entries; a pooled batch has four, "
+                "(N, C, OH, OW)."]
+    if got[:2] != expected[:2]:
+        return [f"part {label}: {got} — pooling never changes the batch size N or the number "
+                "of channels C: copy them from the input."]
+    problems = []
+    for axis, name in _AXES:                           # height and width, each on its own
+        if got[axis] == expected[axis]:
+            continue
+        known = [m for w, m in wrong_parts
+                 if len(w) == 4 and w[axis] == got[axis] != expected[axis]]
+        problems.append(f"part {label}, {name} = {got[axis]}: "
+                        + (known[0] if known else
+                           "not right. Use O = floor((H + 2P - K) / S) + 1 along this axis, "
+                           "with this axis's size, window side, stride and padding."))
+    return problems
+
+
+@exercise("ch4-pool-shapes", title="Predict pooled shapes",
+          hints=(
+              "Pooling never touches the batch and channel axes: N and C stay. Only the height "
+              "and the width shrink, each by the convolution's size formula, with its own "
+              "size, window side and stride.",
+              "Along each axis: O = (H + 2P - K) // S + 1 with window side K, stride S and "
+              "padding P. Floor, not round: a window that does not fit is dropped (part (b) "
+              "has 7 rows). A 2 x 3 window is 2 rows by 3 columns. Check a part yourself with "
+              "`F.conv_output_size`.",
+          ),
+          solution=sol.pooled_shapes, mistakes=sol.POOL_SHAPES_MISTAKES)
+def check_pool_shapes(answer):
+    if callable(answer) or not isinstance(answer, (tuple, list, np.ndarray)):
+        fail(f"expected a tuple of {len(_PARTS)} shapes, one per part (a)-(e), each "
+             f"(N, C, OH, OW); got {type(answer).__name__}.")
+    if len(answer) != len(_PARTS):
+        fail(f"expected {len(_PARTS)} shapes, one per part (a)-(e), got {len(answer)}.")
+    mistakes = [(wrong, message) for wrong, message in known_mistakes()
+                if isinstance(wrong, tuple) and len(wrong) == len(_PARTS)]
+    problems = []
+    for index, (label, got) in enumerate(zip(_PARTS, answer)):
+        expected = _pooled_shape(*sol.POOL_SHAPES_PARTS[index])
+        problems += _part_feedback(label, got, expected,
+                                   [(wrong[index], message) for wrong, message in mistakes])
+    if problems:
+        fail("\n".join(problems))
+    return "correct: all five shapes right (N and C kept, floor, each axis on its own)."
+
+
+def _pooled_shape(x_shape, window, stride, padding):
+    N, C, H, W = x_shape
+    return (N, C) + tuple((n + 2 * padding - k) // s + 1
+                          for n, k, s in zip((H, W), window, stride))
+
+
+# --- 4.3 average pooling as a convolution -----------------------------------------------------
 
 @exercise("ch4-avg-pool-conv", title="Average pooling as a convolution",
           hints=(
-              "Average pooling multiplies every value of a K x K window by the same weight and "
-              "adds them up: a convolution with a constant kernel. But a convolution also sums "
-              "over the input channels, while pooling keeps the channels apart.",
-              "Three choices: the weight (the mean of K*K values), which input channels output "
-              "channel c may read (only its own: the weights linking c to any other channel are "
-              "0), and the stride (pooling windows do not overlap: stride = K).",
-              "Start from `W = np.zeros((C, C, K, K), dtype=x.dtype)` (K = pool_size), fill "
-              "only the blocks `W[c, c]` with 1 / K**2, then call `F.conv2d` with `stride=K`.",
+              "Average pooling multiplies every value of a window by the same number and adds "
+              "them up: a convolution with a constant kernel. But a convolution sums over the "
+              "input channels, while pooling keeps each channel apart. Which entries of the "
+              "filter bank W may be non-zero?",
+              "Three choices: the weight (the mean of KH * KW values), which input channels "
+              "output channel c may read (only its own: every weight linking c to another "
+              "channel is 0), and the stride (pooling windows tile the input, so the stride is "
+              "the window).",
+              "Start from `W = np.zeros((C, C, KH, KW), dtype=x.dtype)` and fill only the "
+              "diagonal blocks `W[c, c]`, one per channel; then one `F.conv2d` call with the "
+              "right `stride`.",
           ),
           solution=sol.avg_pool_via_conv, mistakes=sol.AVG_CONV_MISTAKES)
 def check_avg_pool_conv(avg_pool_via_conv):
     rng = np.random.default_rng(5)
     cases = [
-        ("x of shape (2, 3, 6, 6), pool_size=2", rng.standard_normal((2, 3, 6, 6)), 2),
-        ("x of shape (1, 2, 9, 9), pool_size=3", rng.uniform(0, 1, (1, 2, 9, 9)), 3),
+        ("x of shape (2, 3, 6, 8), pool_size=(2, 2)", rng.standard_normal((2, 3, 6, 8)), (2, 2)),
+        ("x of shape (3, 2, 7, 10), pool_size=(3, 2): 7 rows, the last one left over",
+         rng.uniform(-1, 2, (3, 2, 7, 10)), (3, 2)),
+        ("x of shape (2, 4, 9, 5), pool_size=(2, 3): rows and columns left over",
+         rng.standard_normal((2, 4, 9, 5)), (2, 3)),
     ]
     for case, x, k in cases:
         got = call(avg_pool_via_conv, x, k, case=case)
-        expected = F.avg_pool2d(x, k)
-        channel_sum = np.broadcast_to(expected.sum(axis=1, keepdims=True), expected.shape)
-        mistakes = {
-            f"the kernel is not normalised: its weights are 1, so each output is the window's "
-            f"sum, {k * k} times the mean. Use 1 / K**2": expected * k * k,
-            "your kernel mixes the channels: every W[f] has 1/K**2 in all C input channels, so "
-            "each output channel adds up the averages of all channels. Put the weights only in "
-            "W[c, c] (a depthwise kernel)": channel_sum,
-            "your kernel mixes the channels (it averages over the channels too): put the "
-            "weights only in W[c, c]": channel_sum / x.shape[1],
-            "conv2d ran with stride 1 (its default), so the windows overlap: pass "
-            "stride=pool_size": F.avg_pool2d(x, k, 1),
-        }
-        expect_array(got, expected, case=case, mistakes=mistakes,
-                     shape_hint="Average pooling with a K x K window uses stride K: "
-                                "OH = floor((H - K) / K) + 1.")
+        expect_array(got, _F().avg_pool2d(x, k), case=case, mistakes=known_mistakes(x, k),
+                     shape_hint="Pooling windows tile the input: stride = pool_size, so "
+                                "OH = (H - KH) // KH + 1 and OW = (W - KW) // KW + 1.")
     return ("correct: average pooling is a convolution with a fixed depthwise kernel of "
-            "1/K^2 and stride K.")
+            "1 / (KH * KW) and stride = window.")
+
+
+# --- 4.4 which shifts leave max pooling unchanged ---------------------------------------------
+
+def _unchanged_counts(x, pool_size):
+    F, shift = _F(), _shift_image()
+    pooled = F.max_pool2d(x, pool_size)
+    return np.array([int((F.max_pool2d(shift(x, dy, dx), pool_size) == pooled).sum())
+                     for dy, dx in [(0, 1), (0, -1), (1, 0), (-1, 0)]])
+
+
+def _feature_maps(rng, shape):
+    """Feature maps after a ReLU: non-negative real values, about a third of them 0."""
+    return np.maximum(rng.standard_normal(shape) + 0.5, 0.0)
+
+
+@exercise("ch4-shift-invariance", title="Which one-pixel shifts leave max pooling unchanged?",
+          hints=(
+              "Invariance compares pool(shift(x)) with pool(x) itself, position by position "
+              "(not with a shifted copy of pool(x)). A pooled value survives when its window "
+              "still holds the same maximum after the shift.",
+              "Pool x once. Then, for each of the four shifts in the order right, left, down, "
+              "up, shift x by one pixel with zeros coming in (nothing wraps around), pool it "
+              "with the same window, and count the positions where the two pooled arrays are "
+              "equal.",
+              "The four shifts as (rows, columns) are `[(0, 1), (0, -1), (1, 0), (-1, 0)]`; "
+              "`shift_image(x, dy, dx)` from section 4.3 does the shift, and "
+              "`int((a == b).sum())` counts equal entries.",
+          ),
+          solution=sol.unchanged_after_shift, mistakes=sol.SHIFT_MISTAKES)
+def check_shift_invariance(unchanged_after_shift):
+    rng = np.random.default_rng(44)
+    cases = [
+        ("x of shape (2, 3, 6, 8), pool_size=2", _feature_maps(rng, (2, 3, 6, 8)), 2),
+        ("x of shape (1, 2, 7, 9), pool_size=(2, 3): a non-square window, rows and columns "
+         "left over", _feature_maps(rng, (1, 2, 7, 9)), (2, 3)),
+        ("x of shape (3, 2, 9, 6), pool_size=3", _feature_maps(rng, (3, 2, 9, 6)), 3),
+    ]
+    for case, x, k in cases:
+        got = call(unchanged_after_shift, x, k, case=case)
+        expect_array(got, _unchanged_counts(x, k), case=case, mistakes=known_mistakes(x, k),
+                     shape_hint="Return four counts, one per shift: right, left, down, up.")
+        for count in np.asarray(got).ravel():
+            expect_int(count.item() if isinstance(count, np.generic) else count,
+                       what="a count", case=case)
+    return ("correct. Now try it on the edge map `fmap` of section 4.3: how many of its "
+            "pooled values survive each shift, out of how many?")
+
+
+# --- 4.5 the backward pass of max pooling -----------------------------------------------------
+
+def _backward_cases():
+    rng = np.random.default_rng(45)
+    overlap = rng.uniform(0, 1, (1, 2, 5, 7))
+    overlap[0, 0, 2, 2] = overlap[0, 1, 2, 4] = 5.0     # each the maximum of several windows
+    ties = np.maximum(rng.integers(-2, 3, (2, 2, 4, 6)), 0).astype(float)
+    ties[0, 0, :2, :3] = [[3, 1, 3], [0, 3, 2]]          # three tied 3s in the first window
+    return [
+        ("x of shape (2, 3, 6, 7) without ties, pool_size=(2, 2), stride=(2, 2): the last row "
+         "and column are left over", rng.standard_normal((2, 3, 6, 7)), (2, 2), (2, 2)),
+        ("x of shape (2, 2, 7, 8) without ties, pool_size=(2, 3), stride=(2, 2): overlapping "
+         "columns, a non-square window", rng.standard_normal((2, 2, 7, 8)), (2, 3), (2, 2)),
+        ("x of shape (1, 2, 5, 7), pool_size=(3, 2), stride=(2, 1): the 5.0 at (0, 0, 2, 2) is "
+         "the maximum of four overlapping windows", overlap, (3, 2), (2, 1)),
+        ("x of shape (2, 2, 4, 6) after a ReLU, whole numbers with ties (three 3s in the first "
+         "window, windows of zeros), pool_size=(2, 3), stride=(2, 3)", ties, (2, 3), (2, 3)),
+    ]
 
 
 @exercise("ch4-max-pool-backward", title="The backward pass of max pooling",
           hints=(
               "In the forward pass only the maximum of each window reached the output. So only "
-              "that input receives the window's upstream gradient; the others in the window get "
-              "nothing from it.",
-              "Start from zeros shaped like x. For each output (i, j), find the position of the "
-              "first maximum of its window and ADD dout[i, j] there. Add, do not assign: when "
-              "windows overlap, one input can be the maximum of several windows.",
+              "that input receives the window's upstream gradient; the others in the window "
+              "get nothing from it. Which maximum, at a tie? The exercise fixes the "
+              "convention.",
+              "Start from zeros shaped like x. For each output (n, c, i, j), find the position "
+              "of the first maximum of its window (the same window as in the forward pass) and "
+              "ADD dout[n, c, i, j] there. Add, do not assign: when windows overlap, one input "
+              "can be the maximum of several windows.",
+              "`for n, c, i, j in np.ndindex(*dout.shape):` visits every pooled value. Inside, "
               "`a, b = np.unravel_index(np.argmax(window), window.shape)` gives the row and "
-              "column of the first maximum inside the window; with `top, left = i * stride, j * "
-              "stride` the update is `dx[top + a, left + b] += dout[i, j]`.",
+              "column of the first maximum inside the window (row by row); the input it names "
+              "is `x[n, c, top + a, left + b]`.",
           ),
           solution=sol.max_pool2d_backward_loops, mistakes=sol.MAX_BACKWARD_MISTAKES)
 def check_max_pool_backward(max_pool2d_backward_loops):
-    x_plain = np.array([[1, 4, 2, 0],
-                        [3, 2, 5, 7],
-                        [0, 6, 1, 2],
-                        [8, 1, 3, 9]], dtype=float)
-    x_ties = np.array([[5, 5, 1, 2],
-                       [0, 3, 4, 4],
-                       [2, 7, 6, 1],
-                       [7, 0, 6, 0]], dtype=float)
-    x_overlap = np.array([[1, 2, 0, 1, 3],
-                          [0, 3, 1, 2, 0],
-                          [2, 1, 9, 0, 1],
-                          [0, 2, 1, 3, 1],
-                          [1, 0, 2, 1, 2]], dtype=float)
-    cases = [
-        ("4x4 input without ties, pool_size=2, stride=2", x_plain, 2, 2),
-        ("4x4 input with ties (e.g. two 5s in the first window), pool_size=2, stride=2",
-         x_ties, 2, 2),
-        ("5x5 input, pool_size=3, stride=2: the 9 at (2, 2) is the maximum of all four "
-         "overlapping windows", x_overlap, 3, 2),
-    ]
-    for case, x, k, s in cases:
-        OH = (x.shape[0] - k) // s + 1
-        dout = np.arange(1.0, OH * OH + 1).reshape(OH, OH) * 1.5
+    rng = np.random.default_rng(46)
+    for case, x, k, s in _backward_cases():
+        out_shape = _F().max_pool2d(x, k, s).shape
+        dout = rng.uniform(0.5, 2.0, out_shape).round(2)      # real values, all positive
         got = call(max_pool2d_backward_loops, dout, x, k, s, case=case)
-        expected = F.max_pool2d_backward(dout[None, None], x[None, None], k, s)[0, 0]
-        mistakes = {
-            "every element of the window received the gradient: only the maximum influenced "
-            "the output, so only it gets dout[i, j]": sol._whole_window(dout, x, k, s),
-            "you spread dout[i, j] evenly over the window: that is average pooling's "
-            "backward, not max pooling's": sol._spread_evenly(dout, x, k, s),
-            "at a tie every tied maximum got the gradient (a mask window == window.max() "
-            "double-counts): send it to the first maximum only (np.argmax)":
-                sol._ties_double_counted(dout, x, k, s),
-            "a later window overwrote what an earlier one sent: with overlapping windows "
-            "an input can win several windows, so accumulate with +=":
-                sol._overwrite(dout, x, k, s),
-            "at a tie you sent the gradient to the last maximum: use the first one, row by row "
-            "(what np.argmax returns and what cnn_course's MaxPool2D does)":
-                _last_max_route(dout, x, k, s),
-        }
-        expect_array(got, expected, case=case, mistakes=mistakes,
+        expect_array(got, _F().max_pool2d_backward(dout, x, k, s), case=case,
+                     mistakes=known_mistakes(dout, x, k, s),
                      shape_hint="dx has the shape of x.")
-    return "correct: each gradient goes to its window's (first) maximum, and overlaps add up."
-
-
-def _last_max_route(dout, x, k, s):
-    dx = np.zeros_like(x)
-    for (i, j), g in np.ndenumerate(dout):
-        window = x[i * s:i * s + k, j * s:j * s + k]
-        flat = window.size - 1 - np.argmax(window.ravel()[::-1])
-        a, b = np.unravel_index(flat, window.shape)
-        dx[i * s + a, j * s + b] += g
-    return dx
-
-
-_SHAPE_PARTS = [  # (label, x shape, window, stride, padding)
-    ("(a)", (64, 6, 28, 28), 2, 2, 0),
-    ("(b)", (1, 3, 7, 7), 2, 2, 0),
-    ("(c)", (10, 16, 8, 8), 4, 2, 0),
-    ("(d)", (2, 8, 14, 14), 3, 2, 1),
-]
-
-
-def _shape_feedback(label, got, x_shape, k, s, p):
-    """None if ``got`` is right for this part, else a specific message."""
-    N, C, H, W = x_shape
-    o = (H + 2 * p - k) // s + 1
-    expected = (N, C, o, o)
-    formula = f"floor(({H} + 2*{p} - {k}) / {s}) + 1"
-    try:
-        got = tuple(got)
-        values = [float(v) for v in got]
-    except (TypeError, ValueError):
-        return f"part {label}: expected a shape tuple such as (N, C, OH, OW), got {got!r}."
-    if tuple(values) == tuple(float(e) for e in expected):
-        return None
-    if not all(v.is_integer() for v in values):
-        return (f"part {label}: {got} contains a fraction; a size must be a whole number. "
-                f"Frameworks floor: OH = {formula}.")
-    if len(got) == 3:
-        return (f"part {label}: {got} has no channel axis. Pooling keeps the batch and the "
-                f"channels: (N, C, H, W) -> (N, C, OH, OW).")
-    if len(got) != 4:
-        return f"part {label}: expected a 4-entry shape (N, C, OH, OW), got {got}."
-    if tuple(values[:2]) != (N, C):
-        return f"part {label}: {got}: pooling never changes N or C (here {N} and {C})."
-    ceil = math.ceil((H + 2 * p - k) / s) + 1
-    if values[2] == ceil:
-        return (f"part {label}: {got}: you rounded up. Frameworks floor "
-                f"((H + 2P - K) / S) (PyTorch's ceil_mode=True would give your answer): "
-                f"OH = {formula}.")
-    if values[2] == H // s or values[2] == math.ceil(H / s):
-        return (f"part {label}: {got}: it looks like you divided H by the stride. H // S is "
-                f"right only when the window equals the stride and there is no padding; use "
-                f"the formula OH = {formula}.")
-    if p and values[2] == (H - k) // s + 1:
-        return (f"part {label}: {got}: you forgot the padding (P = {p} on each side): "
-                f"OH = {formula}.")
-    return f"part {label}: {got} is not right. Use OH = {formula}."
-
-
-@exercise("ch4-pool-shapes", title="Predict pooled shapes",
-          hints=(
-              "Pooling never touches the batch and channel axes: N and C stay. Only the spatial "
-              "sizes shrink, by the same formula as for a convolution.",
-              "For each spatial size: OH = (H + 2P - K) // S + 1, with window K, stride S and "
-              "padding P. Floor, not round: a window that does not fit is dropped (think of "
-              "case (b), 7 rows). Check yourself with `F.conv_output_size`.",
-          ),
-          solution=sol.POOL_SHAPES, mistakes=sol.POOL_SHAPES_MISTAKES)
-def check_pool_shapes(answer):
-    if callable(answer) or isinstance(answer, (str, bytes)) or not hasattr(answer, "__len__"):
-        fail("expected a tuple of four shapes, one per part, e.g. ((64, 6, 14, 14), ...), "
-             f"got {type(answer).__name__}.")
-    if len(answer) != len(_SHAPE_PARTS):
-        fail(f"expected {len(_SHAPE_PARTS)} shapes, one per part (a)-(d), got {len(answer)}.")
-    problems = []
-    for (label, x_shape, k, s, p), got in zip(_SHAPE_PARTS, answer):
-        message = _shape_feedback(label, got, x_shape, k, s, p)
-        if message:
-            problems.append(message)
-    if problems:
-        fail("\n".join(problems))
-    return "correct: all four shapes right (N and C kept, floor in the formula)."
+    return ("correct: each gradient goes to its window's first maximum, and overlapping "
+            "windows add up.")

@@ -25,25 +25,67 @@ In a notebook: ``check("ch1-corr2d", corr2d)`` returns a ``Feedback`` ("✓ Pass
 attempt in this kernel, and asks to try first before that (``reveal=True`` shows it anyway).
 Tests prove every reference solution passes and every registered mistake is rejected with its
 intended message.
+
+Each mistake is written once. ``chNN_solutions`` registers it as a ``Mistake``: the wrong
+answer (a function for exercises that write code, a value for exercises done by hand) and the
+message it earns. A checker does not repeat it: ``known_mistakes(*args)`` runs every registered
+wrong function on a case's inputs (or returns the registered wrong values), and ``expect_array``
+/ ``expect_value`` say the message of the one the learner's result matches.
+
+The harness cannot be fooled by accident or stopped:
+
+- every check runs under a time limit (``Exercise.time_limit``, 10 s unless the exercise says
+  otherwise; a correct answer takes well under 1 s) and an endless loop becomes feedback;
+  ``sys.exit()`` and other escapes become feedback too, while Ctrl-C (KeyboardInterrupt) still
+  interrupts;
+- expected values come from private code: the reference solutions, or ``reference(module)``, a
+  copy of an engine module loaded afresh from its file, so a notebook that reassigns
+  ``F.im2col = im2col`` changes nothing a checker computes (and the feedback names the
+  reassignment);
+- ``call`` passes copies of the inputs, reports inputs changed in place and results that share
+  memory with an input (a view).
+
+The answer policy, the same in every exercise:
+
+- a list, a tuple and a numpy array are equivalent wherever a sequence or an array is asked;
+- where an exercise asks for a whole number (a size, a count) the answer must be an int (Python's
+  or numpy's): a float such as 832.0 is refused, since sizes count things; where it asks for a
+  real number, ints are fine;
+- refused with a message that says why: strings (``"832"``), complex numbers, booleans, NaN,
+  infinities (an overflow shows as one) and None.
+
+Exercises done by hand never print the expected value: the feedback says which part is wrong
+and what usually causes it.
 """
 
 import ast
+import contextlib
 import copy
 import dataclasses
 import difflib
 import html
+import importlib.util
 import inspect
+import numbers
 import re
+import signal
+import sys
 import textwrap
+import threading
 
 import numpy as np
 
-__all__ = ["REGISTRY", "ATTEMPTED", "Fail", "NotAttempted", "UnknownExercise", "Mistake",
-           "Feedback", "Hint", "Exercise", "exercise", "call", "expect_array", "expect_value",
-           "fail", "same_code", "get", "check", "hint", "solution"]
+__all__ = ["REGISTRY", "ATTEMPTED", "DEFAULT_TIME_LIMIT", "Fail", "NotAttempted",
+           "UnknownExercise", "Mistake", "Feedback", "Hint", "Exercise", "exercise", "call",
+           "known_mistakes", "expect_array", "expect_value", "expect_int", "fail", "same_code",
+           "reference", "tampering", "get", "check", "hint", "solution",
+           "solution_source"]
 
 #: Every registered exercise, by id.
 REGISTRY = {}
+
+#: Seconds a check may run before it is stopped (an exercise can set its own).
+DEFAULT_TIME_LIMIT = 10.0
 
 #: Ids of the exercises ``check`` has been run on with an attempt (not the untouched stub) in
 #: this kernel; ``solution`` asks to try first until then.
@@ -67,11 +109,25 @@ class UnknownExercise(KeyError):
 
 @dataclasses.dataclass(frozen=True)
 class Mistake:
-    """A realistic wrong answer and a fragment its feedback must contain (used by the tests)."""
+    """A realistic wrong answer, registered once with the message it earns.
+
+    - answer: the wrong answer: a function (exercises that write code) or a value (by hand)
+    - message: what the learner is told. With ``rule=False`` (the default) the checker finds
+      this mistake itself, through ``known_mistakes``, and says exactly this message.
+    - why: what the learner did, in a few words (for the tests' reports)
+    - rule: True when a general rule of the checker catches the mistake instead (the shape
+      check, the in-place check, a dtype rule): then ``message`` is a fragment of what that
+      rule says, and the tests prove it is said.
+    """
 
     answer: object
-    expect: str
+    message: str
     why: str = ""
+    rule: bool = False
+
+    def __post_init__(self):
+        if not self.message:
+            raise ValueError("a Mistake needs the message it earns")
 
 
 # Colours with a contrast of at least 4:1 on both a white (#fff) and a dark (#111) page, so that
@@ -183,6 +239,42 @@ class Hint:
                 f'{html.escape(self.exercise_id)}</code>{paragraphs(self.text)}{later}</div>')
 
 
+class _Timeout(BaseException):
+    """The check ran past its time limit (a BaseException, so `except Exception` in a
+    learner's code cannot swallow it)."""
+
+
+class _State(threading.local):
+    exercise = None   # the Exercise being checked
+    case = None       # the case ``call`` is running
+
+
+_STATE = _State()
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    """Raise _Timeout in this block after ``seconds`` (main thread of a Unix process only;
+    elsewhere, or when another timer is already running, no limit is set)."""
+    usable = (seconds and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread()
+              and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+    if not usable:
+        yield
+        return
+
+    def stop(signum, frame):
+        raise _Timeout()
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @dataclasses.dataclass
 class Exercise:
     """One registered exercise."""
@@ -193,6 +285,7 @@ class Exercise:
     hints: tuple
     solution: object
     mistakes: tuple
+    time_limit: float = DEFAULT_TIME_LIMIT
 
     @property
     def hint(self):
@@ -200,43 +293,69 @@ class Exercise:
         return self.hints[0]
 
     def check(self, answer):
-        """Run the checker on ``answer`` and return a Feedback; never raises."""
+        """Run the checker on ``answer`` and return a Feedback; never raises (but a
+        KeyboardInterrupt, Ctrl-C or the notebook's stop button, still interrupts)."""
         if answer is None or answer is Ellipsis:
             return Feedback(self.id, "not attempted",
                             "not attempted yet: fill in your answer, then run this check.")
+        outer = _STATE.exercise, _STATE.case
+        _STATE.exercise, _STATE.case = self, None
         try:
-            message = self.checker(answer)
+            with _time_limit(self.time_limit):
+                message = self.checker(answer)
         except NotAttempted as e:
             return Feedback(self.id, "not attempted", str(e) or (
                 "not attempted yet: replace `raise NotImplementedError` with your code, "
                 "then run this check."))
         except Fail as e:
-            return Feedback(self.id, "failed",
-                            f'{e}\nStuck? hint("{self.id}") gives a hint.')
+            return self._failed(f'{e}\nStuck? hint("{self.id}") gives a hint.')
+        except _Timeout:
+            where = f" on case {_STATE.case}" if _STATE.case else ""
+            return self._failed(
+                f"stopped after {self.time_limit:g} s: your code was still running{where}. "
+                "A correct answer takes well under a second, so look for a loop that never "
+                "ends (a `while` whose condition never changes, an index that is never "
+                "advanced) or a loop over far more elements than the input has.")
+        except KeyboardInterrupt:
+            raise
+        except SystemExit as e:
+            return self._failed(
+                f"your code called sys.exit() or exit() (SystemExit: {e.code!r}), which would "
+                "stop the whole kernel. Return the result instead.")
         except Exception as e:  # a bug in the learner's answer that escaped the helpers
-            return Feedback(self.id, "failed",
-                            f"checking your answer raised {type(e).__name__}: {e}")
-        return Feedback(self.id, "passed", message or "correct, well done.")
+            return self._failed(f"checking your answer raised {type(e).__name__}: {e}")
+        except BaseException as e:  # GeneratorExit and other escapes
+            return self._failed(f"your code escaped the check with {type(e).__name__}: {e}")
+        finally:
+            _STATE.exercise, _STATE.case = outer
+        return Feedback(self.id, "passed", (message or "correct, well done.") + _tamper_note())
+
+    def _failed(self, message):
+        return Feedback(self.id, "failed", message + _tamper_note())
 
 
-def exercise(exercise_id, *, title, hints, solution, mistakes=()):
+def exercise(exercise_id, *, title, hints, solution, mistakes=(), time_limit=DEFAULT_TIME_LIMIT):
     """Register the decorated checker as exercise ``exercise_id``; return the Exercise.
 
     ``hints`` are the tiers ``hint(id, n)`` gives, from a conceptual nudge to the code-level
     step (never the whole solution): at least two. The checker takes the learner's answer and
     returns an optional success message; it raises ``Fail``/``NotAttempted`` (usually through
-    the helpers in this module).
+    the helpers in this module). ``mistakes`` are the exercise's registered ``Mistake``s;
+    ``time_limit`` the seconds a check may run.
     """
     if isinstance(hints, str) or len(hints) < 2:
         raise ValueError(f"exercise {exercise_id!r}: give at least two hint tiers, as a tuple")
     tiers = tuple(textwrap.dedent(h).strip() for h in hints)
     if not all(tiers):
         raise ValueError(f"exercise {exercise_id!r}: a hint tier is empty")
+    if not all(isinstance(m, Mistake) for m in mistakes):
+        raise TypeError(f"exercise {exercise_id!r}: mistakes must be Mistake objects")
 
     def register(checker):
         if exercise_id in REGISTRY:
             raise ValueError(f"exercise id {exercise_id!r} is registered twice")
-        ex = Exercise(exercise_id, title, checker, tiers, solution, tuple(mistakes))
+        ex = Exercise(exercise_id, title, checker, tiers, solution, tuple(mistakes),
+                      float(time_limit))
         REGISTRY[exercise_id] = ex
         return ex
     return register
@@ -244,26 +363,40 @@ def exercise(exercise_id, *, title, hints, solution, mistakes=()):
 
 # --- helpers for checkers ---------------------------------------------------------------
 
-def call(function, *args, case, **kwargs):
+def call(function, *args, case, may_alias=False, **kwargs):
     """Call the learner's function on copies of the arguments and return its result.
 
     Turns the usual accidents into a Fail naming the case: not a function, the untouched
-    stub (NotImplementedError), any exception, and inputs modified in place.
+    stub (NotImplementedError), any exception (``sys.exit()`` included), inputs modified in
+    place, and (unless ``may_alias``) a result that shares memory with an input.
     """
     if not callable(function):
         raise Fail(f"expected a function, got {type(function).__name__}. "
                    "Did you overwrite the function's name with a value?")
     pristine = copy.deepcopy((args, kwargs))
+    _STATE.case = case
     try:
         result = function(*args, **kwargs)
     except NotImplementedError:
         raise NotAttempted() from None
-    except Exception as e:
+    except (Exception, SystemExit) as e:
+        if isinstance(e, SystemExit):
+            raise Fail(f"case {case}: your function called sys.exit() or exit(), which would "
+                       "stop the whole kernel. Return the result instead.") from None
         raise Fail(f"case {case}: your function raised {type(e).__name__}: {e}") from None
-    for before, after in zip(_flatten(pristine), _flatten((args, kwargs))):
+    inputs = list(_flatten((args, kwargs)))
+    for before, after in zip(_flatten(pristine), inputs):
         if isinstance(before, np.ndarray) and not np.array_equal(before, after, equal_nan=True):
             raise Fail(f"case {case}: your function changed one of its input arrays in place. "
                        "Work on a copy (or build a new array) instead.")
+    if not may_alias:
+        for out in _flatten(result):
+            if isinstance(out, np.ndarray) and any(
+                    isinstance(x, np.ndarray) and np.shares_memory(out, x) for x in inputs):
+                raise Fail(f"case {case}: your function returned an array that shares memory "
+                           "with one of its inputs (a view, such as x.reshape(...) or x[...]): "
+                           "changing one would change the other. Return a new array, e.g. "
+                           "with .copy().")
     return result
 
 
@@ -278,38 +411,117 @@ def _flatten(obj):
         yield obj
 
 
+def known_mistakes(*args, **kwargs):
+    """The registered mistakes of the exercise being checked, as (wrong result, message) pairs.
+
+    A wrong function is run on copies of ``args``/``kwargs`` (one that raises on this case is
+    left out); a wrong value is returned as it is. ``expect_array`` and ``expect_value`` take
+    the pairs as their ``mistakes``.
+    """
+    exercise = _STATE.exercise
+    pairs = []
+    for m in (exercise.mistakes if exercise else ()):
+        if m.rule:
+            continue
+        if callable(m.answer):
+            try:
+                with np.errstate(all="ignore"):
+                    wrong = m.answer(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+            except Exception:
+                continue
+        else:
+            wrong = m.answer
+        pairs.append((wrong, m.message))
+    return pairs
+
+
+def _pairs(mistakes, values_first):
+    """Mistakes given as (wrong, message) pairs, or as the older dicts: {message: wrong array}
+    for expect_array, {wrong value: message} for expect_value."""
+    if isinstance(mistakes, dict):
+        items = list(mistakes.items())
+        return items if values_first else [(wrong, msg) for msg, wrong in items]
+    return list(mistakes or ())
+
+
+def _refusal(value, what="your answer"):
+    """A message when ``value`` (a scalar, or anything nested in a list/tuple/array) is not an
+    acceptable number under the answer policy, else None."""
+    if isinstance(value, (str, bytes)):
+        bare = value if isinstance(value, str) else value.decode(errors="replace")
+        return (f"{what} is a string, {value!r}. Give the number itself, without quotes "
+                f"(e.g. {bare.strip()}, not {value!r}).")
+    if isinstance(value, (bool, np.bool_)):
+        return (f"{what} is a boolean ({value!r}). Give a number: True and False are not "
+                "accepted as 1 and 0 here.")
+    if isinstance(value, (complex, np.complexfloating)):
+        return (f"{what} is a complex number ({value!r}). Give a real number: take the real "
+                "part only if you know the imaginary part is zero.")
+    if isinstance(value, (float, np.floating)) and not np.isfinite(value):
+        return (f"{what} is {value!r}. NaN or an infinity usually means a division by zero, "
+                "an overflow or a value read before it was set.")
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "USO" and value.dtype != object:
+            return f"{what} is an array of strings (dtype {value.dtype}). Give numbers."
+        if value.dtype.kind == "c":
+            return (f"{what} is a complex array (dtype {value.dtype}). Give real numbers; "
+                    "a complex result usually means an FFT or a square root of a negative.")
+        if value.dtype.kind == "b":
+            return f"{what} is an array of booleans. Give numbers."
+        if value.dtype == object:
+            for item in value.ravel():
+                reason = _refusal(item, what)
+                if reason:
+                    return reason
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            reason = _refusal(item, what)
+            if reason:
+                return reason
+    return None
+
+
 def expect_array(got, expected, *, case, rtol=1e-5, atol=1e-6, mistakes=None, shape_hint="",
                  dtype=None):
-    """Fail unless ``got`` is an array equal (within tolerance) to ``expected``.
+    """Fail unless ``got`` is an array (or nested list) equal within tolerance to ``expected``.
 
     Inputs:
     - got: the learner's result; expected: the right array
     - case: a short description of the input, quoted in every message
-    - mistakes: {description: array} results of the usual mistakes; when ``got`` matches one,
-      the message names it ("it looks like <description>")
+    - mistakes: the results of the usual mistakes, as (wrong array, message) pairs (what
+      ``known_mistakes`` returns); when ``got`` matches one, its message is said
     - shape_hint: a sentence added when the shape is wrong (e.g. the output-size formula)
     - dtype: when given, the dtype the result must have
     """
     expected = np.asarray(expected)
     if got is None:
         raise Fail(f"case {case}: your function returned None. Did you forget `return`?")
+    reason = _refusal(got, "your result")
+    if reason:
+        raise Fail(f"case {case}: {reason}")
     try:
         arr = np.asarray(got, dtype=float) if not isinstance(got, np.ndarray) else got
     except (TypeError, ValueError):
         raise Fail(f"case {case}: expected a numpy array, got {type(got).__name__}.") from None
-    for description, wrong in (mistakes or {}).items():
+    if arr.dtype == object:
+        raise Fail(f"case {case}: expected a numpy array of numbers, got an array of Python "
+                   "objects (dtype object).")
+    for wrong, message in _pairs(mistakes, values_first=False):
         wrong = np.asarray(wrong)
         if arr.shape == wrong.shape and _close(arr, wrong, rtol, atol) and not (
                 arr.shape == expected.shape and _close(arr, expected, rtol, atol)):
-            raise Fail(f"case {case}: it looks like {description}.")
+            raise Fail(f"case {case}: {message}")
     if arr.shape != expected.shape:
         msg = f"case {case}: expected shape {expected.shape}, got {arr.shape}."
         raise Fail(msg + (f" {shape_hint}" if shape_hint else ""))
-    if not np.issubdtype(arr.dtype, np.number) and arr.dtype != bool:
+    if not np.issubdtype(arr.dtype, np.number):
         raise Fail(f"case {case}: expected numbers, got an array of dtype {arr.dtype}.")
-    if np.isnan(arr.astype(float)).any() and not np.isnan(expected.astype(float)).any():
-        where = tuple(int(i) for i in np.argwhere(np.isnan(arr.astype(float)))[0])
-        raise Fail(f"case {case}: your result contains NaN (first at index {where}).")
+    finite = np.isfinite(arr.astype(float))
+    if not finite.all() and np.isfinite(expected.astype(float)).all():
+        where = tuple(int(i) for i in np.argwhere(~finite)[0])
+        kind = "NaN" if np.isnan(arr.astype(float)[where]) else "an infinity"
+        raise Fail(f"case {case}: your result contains {kind} (first at index {where}): a "
+                   "division by zero, an overflow, or an entry never written (np.empty).")
     if not _close(arr, expected, rtol, atol):
         diff = np.abs(arr.astype(float) - expected.astype(float))
         where = tuple(int(i) for i in np.unravel_index(np.argmax(diff), diff.shape))
@@ -322,19 +534,58 @@ def expect_array(got, expected, *, case, rtol=1e-5, atol=1e-6, mistakes=None, sh
                    f"expected {np.dtype(dtype)}.")
 
 
-def expect_value(got, expected, *, case, mistakes=None, hint=""):
-    """Fail unless ``got`` equals ``expected`` (ints, tuples, strings; floats to 1e-9).
+def expect_int(got, *, what, case=None):
+    """Fail unless ``got`` is a whole number given as an int (Python's or numpy's), per the
+    answer policy: strings, booleans, NaN and floats (even 832.0) are refused, saying why."""
+    where = f"case {case}: " if case else ""
+    reason = _refusal(got, what)
+    if reason:
+        raise Fail(where + reason)
+    if isinstance(got, (float, np.floating)):
+        raise Fail(f"{where}{what} is {got!r}, a float. It counts things, so give an int: "
+                   "use floor division `//` rather than `/`, or int(...) on an exact result.")
+    if not isinstance(got, numbers.Integral):
+        raise Fail(f"{where}{what} should be a whole number (an int), got "
+                   f"{type(got).__name__} {got!r}.")
 
-    mistakes: {wrong value: message} for the usual wrong answers.
+
+def expect_value(got, expected, *, case, mistakes=None, hint="", parts=None):
+    """Fail unless ``got`` equals ``expected`` (ints, tuples, lists; floats to 1e-9).
+
+    It never says the expected value. mistakes: the usual wrong answers as (wrong value,
+    message) pairs (``known_mistakes()``), or as a dict {wrong value: message}. When ``parts``
+    names the elements of a sequence answer (e.g. ``["layer 1", "layer 2"]``), the message
+    says which parts are wrong (never their right values); ``hint`` is added to it.
     """
     if got is None:
         raise Fail(f"case {case}: got None. Did you forget `return` or to set the answer?")
+    reason = _refusal(got)
+    if reason:
+        raise Fail(f"case {case}: {reason}")
     if _equal(got, expected):
         return
-    for wrong, message in (mistakes or {}).items():
+    for wrong, message in _pairs(mistakes, values_first=True):
         if _equal(got, wrong):
             raise Fail(f"case {case}: got {got!r}. {message}")
-    raise Fail(f"case {case}: expected {expected!r}, got {got!r}." + (f" {hint}" if hint else ""))
+    shown = got.tolist() if isinstance(got, np.ndarray) else got
+    if (parts and isinstance(expected, (tuple, list))
+            and isinstance(got, (tuple, list, np.ndarray)) and len(got) == len(expected)):
+        wrong = [name for name, a, b in zip(parts, got, expected) if not _equal(a, b)]
+        right = [name for name in parts if name not in wrong]
+        verb = "value for {} is" if len(wrong) == 1 else "values for {} are"
+        raise Fail(f"case {case}: got {shown!r}; the {verb.format(_join(wrong))} not right"
+                   + (f" ({_join(right)} {'is' if len(right) == 1 else 'are'} right)."
+                      if right else ".") + (f" {hint}" if hint else ""))
+    if isinstance(expected, (tuple, list)) and (
+            not isinstance(got, (tuple, list, np.ndarray)) or len(got) != len(expected)):
+        raise Fail(f"case {case}: expected {len(expected)} values, got {shown!r}."
+                   + (f" {hint}" if hint else ""))
+    raise Fail(f"case {case}: {shown!r} is not right." + (f" {hint}" if hint else ""))
+
+
+def _join(names):
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _equal(a, b):
@@ -342,10 +593,13 @@ def _equal(a, b):
         if isinstance(b, (tuple, list)):
             return (isinstance(a, (tuple, list, np.ndarray)) and len(a) == len(b)
                     and all(_equal(x, y) for x, y in zip(a, b)))
+        if isinstance(a, (str, bytes, bool, np.bool_, complex, np.complexfloating)) and not \
+                isinstance(b, type(a)):
+            return False
         if isinstance(b, (float, np.floating)):
             return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
         if isinstance(b, (int, np.integer)) and not isinstance(b, bool):
-            return not isinstance(a, bool) and float(a) == float(b)
+            return float(a) == float(b)
         return bool(a == b)
     except (TypeError, ValueError):
         return False
@@ -361,6 +615,60 @@ def _close(a, b, rtol, atol):
 
 def _fmt(x):
     return f"{float(x):.6g}"
+
+
+# --- private reference code -----------------------------------------------------------------
+
+_PRIVATE = {}
+
+#: The engine modules whose public names a notebook might reassign, and the objects they held
+#: when this module was imported (a notebook imports it before its exercises).
+_WATCHED = ("cnn_course.functional", "cnn_course.fast", "cnn_course.naive", "cnn_course.layers",
+            "cnn_course.models", "cnn_course.gradcheck", "cnn_course.topics.conv1d")
+_ORIGINALS = {}
+
+
+def reference(module):
+    """A private copy of the engine module ``module`` (a module or its dotted name), loaded
+    afresh from its file and cached: checkers compute expected values with it, so that a
+    notebook that reassigns ``F.im2col`` cannot change what "right" means."""
+    name = module if isinstance(module, str) else module.__name__
+    if name not in _PRIVATE:
+        live = sys.modules.get(name) or importlib.import_module(name)
+        spec = importlib.util.spec_from_file_location(f"_cnn_course_reference.{name}",
+                                                      live.__file__)
+        private = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(private)
+        _PRIVATE[name] = private
+    return _PRIVATE[name]
+
+
+def _snapshot():
+    for name in _WATCHED:
+        module = importlib.import_module(name)
+        for attr in getattr(module, "__all__", ()):
+            _ORIGINALS[(name, attr)] = getattr(module, attr, None)
+
+
+def tampering():
+    """The engine's public names that this kernel has reassigned since the course was
+    imported, e.g. ["cnn_course.functional.im2col"]."""
+    changed = []
+    for (name, attr), original in _ORIGINALS.items():
+        module = sys.modules.get(name)
+        if module is not None and getattr(module, attr, None) is not original:
+            changed.append(f"{name}.{attr}")
+    return changed
+
+
+def _tamper_note():
+    changed = tampering()
+    if not changed:
+        return ""
+    return (f"\nNote: this kernel has replaced {_join(changed)} (a cell such as "
+            "`F.im2col = im2col`). The check used its own copy of the engine, so its verdict "
+            "stands; but the chapter's other cells now run the replacement. Restart the "
+            "kernel to undo it.")
 
 
 def fail(message):
@@ -468,11 +776,30 @@ def solution(exercise_id, reveal=False):
               "The solution appears here after your first check. To see it anyway now: "
               f'solution("{exercise_id}", reveal=True)')
         return
-    ref = ex.solution
+    print(solution_source(ex))
+
+
+def solution_source(exercise):
+    """The reference solution as the book shows it and a learner can paste it: a function's
+    source, or a value's assignment (with the comment lines above it) from its solutions
+    module, named like the notebook's answer variable."""
+    ref = exercise.solution
     if callable(ref):
-        print(inspect.getsource(ref).rstrip())
-    else:
-        print(repr(ref))
+        return inspect.getsource(ref).rstrip()
+    for name, module in sorted(sys.modules.items()):
+        if not (name.startswith("cnn_course.exercises.") and name.endswith("_solutions")):
+            continue
+        text = inspect.getsource(module)
+        lines = text.splitlines()
+        for node in ast.parse(text).body:
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)
+                    and getattr(module, node.targets[0].id, None) is ref):
+                start = node.lineno - 1
+                while start > 0 and lines[start - 1].lstrip().startswith("#"):
+                    start -= 1
+                return "\n".join(lines[start:node.end_lineno])
+    return repr(ref)
 
 
 def _load_all():
@@ -484,3 +811,6 @@ def _load_all():
     for info in pkgutil.iter_modules(exercises.__path__):
         if info.name.startswith("ch") and not info.name.endswith("_solutions"):
             importlib.import_module(f"cnn_course.exercises.{info.name}")
+
+
+_snapshot()

@@ -16,9 +16,10 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from cnn_course.topics import kernels
-from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
+from cnn_course.widgets.core import (MAX_FRAMES, Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
-from cnn_course.widgets.draw import DIVERGING, number_grid, number_text, panel_off, plot_images
+from cnn_course.widgets.draw import number_grid, number_text, panel_off, plot_images
+from cnn_course.widgets.style import DIVERGING, FONT, ORANGE, set_alt
 
 __all__ = ["sliding_window_explorer", "kernel_explorer", "plot_images", "plot_feature_maps"]
 
@@ -29,11 +30,11 @@ def _term(v):
     return f"({text})" if v < 0 else text
 
 
-def _grid_panel(ax, values, title, fontsize=10, **options):
+def _grid_panel(ax, values, title, fontsize=FONT["normal"], **options):
     """A numbered grid filling ``ax``, no ticks, a title above; returns the CellGrid."""
     grid = number_grid(ax, values, fontsize=fontsize, **options)
     panel_off(ax)
-    ax.set_title(title, fontsize=10, y=1.0)  # drawn once (frozen); a fixed y skips a layout step
+    ax.set_title(title, fontsize=FONT["title"], y=1.0)  # drawn once (frozen); a fixed y skips a layout step
     return grid
 
 
@@ -55,7 +56,7 @@ class _SlidingWindowScene(Scene):
 
         span = max(np.abs(X).max(), 1.0)
         _grid_panel(ax_x, X, "input X", cmap="Greys", vmin=-span, vmax=3 * span)
-        self.window = Rectangle((-0.5, -0.5), self.FW, self.FH, fill=False, edgecolor="C1",
+        self.window = Rectangle((-0.5, -0.5), self.FW, self.FH, fill=False, edgecolor=ORANGE,
                                 linewidth=3)
         dynamic.append(ax_x.add_patch(self.window))
 
@@ -74,7 +75,7 @@ class _SlidingWindowScene(Scene):
         self.cover = ax_y.imshow(np.ones(Y.shape + (4,)), zorder=2)
         lines = output.lines
         lines.set_zorder(3)
-        self.current = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="C1", linewidth=3,
+        self.current = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=ORANGE, linewidth=3,
                                  zorder=4)
         ax_y.add_patch(self.current)
         dynamic += [self.cover, lines, self.current]
@@ -112,8 +113,10 @@ def sliding_window_explorer(X, K, bias=0.0):
     OH, OW = scene.Y.shape
     positions = list(range(OH * OW))
     labels = [f"Y[{p // OW}, {p % OW}]" for p in positions]
+    texts = [f"output position: row {p // OW}, column {p % OW}" for p in positions]
     return InteractiveFigure(
-        scene, {"position": Slider(positions, labels, description="output position")},
+        scene, {"position": Slider(positions, labels, description="output position",
+                                   texts=texts)},
         title=f"a {scene.FH}x{scene.FW} kernel sliding over a {X.shape[0]}x{X.shape[1]} input",
         figsize=(8.4, 2.5))
 
@@ -128,12 +131,12 @@ class _KernelScene(Scene):
         axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [28, 14, 26]})
         ax_x, ax_k, ax_y = axes
         self.digit = ax_x.imshow(self.images[0], cmap="gray_r", vmin=0, vmax=1)
-        ax_x.set_title("input digit", fontsize=10, y=1.0)
-        self.kernel = _grid_panel(ax_k, np.zeros((3, 3)), "kernel", fontsize=11,
+        ax_x.set_title("input digit", fontsize=FONT["title"], y=1.0)
+        self.kernel = _grid_panel(ax_k, np.zeros((3, 3)), "kernel", fontsize=FONT["normal"],
                                   cmap=DIVERGING, vmin=-1, vmax=1)
         H, W = self.images[0].shape
         self.feature = ax_y.imshow(np.zeros((H - 2, W - 2)), cmap=DIVERGING, vmin=-1, vmax=1)
-        ax_y.set_title("feature map (red +, blue -)", fontsize=10, y=1.0)
+        ax_y.set_title("feature map (red +, blue −)", fontsize=FONT["title"], y=1.0)
         for ax in (ax_x, ax_y):
             panel_off(ax)
         fig.subplots_adjust(left=0.01, right=0.99, top=0.88, bottom=0.02, wspace=0.08)
@@ -155,14 +158,14 @@ class _KernelScene(Scene):
                 f"feature map from {Y.min():.2f} to {Y.max():.2f}")
 
 
-def kernel_explorer(images, labels=None, static_digits=1):
+def kernel_explorer(images, labels=None, static_digits=None):
     """Apply hand-made 3x3 kernels to digits.
 
     Inputs:
     - images: a sequence of 2-D images (e.g. MNIST digits of shape (28, 28))
     - labels: names shown in the digit menu (default "image 0", "image 1", ...)
     - static_digits: how many of the images the static book precomputes (the live widget
-      offers all of them)
+      offers all of them); by default as many as MAX_FRAMES allows (2: 7 x 8 x 2 frames)
 
     Controls: the kernel (``kernels.KERNEL_NAMES``), a turn in 45-degree steps (clockwise),
     and the digit.
@@ -178,10 +181,13 @@ def kernel_explorer(images, labels=None, static_digits=1):
     if len(labels) != len(images):
         raise ValueError(f"kernel_explorer: {len(labels)} labels for {len(images)} images")
     digits = {label: i for i, label in enumerate(labels)}
+    if static_digits is None:
+        static_digits = max(1, MAX_FRAMES // (len(kernels.KERNEL_NAMES) * 8))
     controls = {
         "kernel": Dropdown(list(kernels.KERNEL_NAMES), value="vertical edge",
                            description="kernel"),
-        "turn": Slider(range(8), [f"{45 * t} deg" for t in range(8)], description="turn"),
+        "turn": Slider(range(8), [f"{45 * t} deg" for t in range(8)], description="turn",
+                       texts=[f"turn: {45 * t} degrees clockwise" for t in range(8)]),
         "digit": Dropdown(digits, description="digit",
                           static_values=list(range(min(static_digits, len(images))))),
     }
@@ -193,14 +199,18 @@ def kernel_explorer(images, labels=None, static_digits=1):
 def plot_feature_maps(image, names):
     """The image, then its feature map under each named hand-made kernel; return the Figure."""
     maps = [kernels.apply_kernel(image, kernels.get_kernel(name)) for name in names]
-    fig, axes = plt.subplots(1, len(names) + 1, figsize=(2.2 * (len(names) + 1), 2.5))
+    n = len(names) + 1
+    width = min(2.2, 8.4 / n)             # at most 8.4 in: the text column, not shrunk
+    fig, axes = plt.subplots(1, n, figsize=(width * n, width + 0.4))
     axes[0].imshow(image, cmap="gray_r")
-    axes[0].set_title("input", fontsize=10)
+    axes[0].set_title("input", fontsize=FONT["title"])
     for ax, name, Y in zip(axes[1:], names, maps):
         span = max(np.abs(Y).max(), 1e-12)
         ax.imshow(Y, cmap=DIVERGING, vmin=-span, vmax=span)
-        ax.set_title(name, fontsize=10)
+        ax.set_title(name, fontsize=FONT["title"])
     for ax in axes:
         panel_off(ax)
     fig.tight_layout()
-    return fig
+    return set_alt(fig, "A digit, then its feature map under each hand-made kernel ("
+                   + ", ".join(names) + "); red where the response is positive, blue where "
+                   "negative, white near zero.")

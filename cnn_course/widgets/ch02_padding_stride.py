@@ -22,16 +22,19 @@ from cnn_course.topics.receptive_field import (input_gradient_support, receptive
 from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
 from cnn_course.widgets.draw import number_grid, number_text, panel_off
+from cnn_course.widgets.style import FONT, ORANGE, PURPLE, pastel, set_alt
 
 __all__ = ["padding_stride_explorer", "window_stepper", "receptive_field_explorer",
            "plot_coverage", "plot_receptive_field_growth", "RF_STACKS"]
 
+# Okabe-Ito hues (style.OKABE_ITO): "never read" (purple) and the last window (orange) differ
+# in lightness too, and the legend names each.
 INPUT = (0.62, 0.79, 0.88)        # input pixels (blue)
-PAD = (0.94, 0.94, 0.94)          # padding zeros (light grey)
-UNREAD_INPUT = (0.99, 0.57, 0.45)  # input pixels no window reads (red)
-UNREAD_PAD = (0.99, 0.88, 0.87)    # padding no window reads (pale red)
+PAD = (0.90, 0.90, 0.90)          # padding zeros (light grey)
+UNREAD_INPUT = pastel(PURPLE, 0.85)  # input pixels no window reads (purple)
+UNREAD_PAD = pastel(PURPLE, 0.35)    # padding no window reads (pale purple)
 OUTPUT = (0.63, 0.85, 0.61)       # output pixels (green)
-WINDOW = "#e6550d"                # the highlighted window (orange)
+WINDOW = ORANGE                   # the highlighted window (orange)
 
 
 # --------------------------------------------------------------------------- geometry
@@ -87,13 +90,13 @@ class _PaddingStrideScene(Scene):
             panel_off(ax)
         self.none_text = self.ax_out.text(0.5, 0.5, "no output", ha="center", va="center",
                                           transform=self.ax_out.transAxes, color="0.3")
-        fig.text(0.02, 0.95, "padded input", fontsize=10)
-        fig.text(0.62, 0.95, "output", fontsize=10)
-        fig.text(0.02, 0.01, "blue: input    grey: padding (zeros)    red: never read\n"
-                 "dots: every window's top-left corner    dashed: first window    "
-                 "orange: last window", fontsize=8, color="0.25")
+        fig.text(0.02, 0.95, "padded input", fontsize=FONT["title"])
+        fig.text(0.62, 0.95, "output", fontsize=FONT["title"])
+        fig.text(0.02, 0.01, "blue: input   grey: padding (zeros)   purple: never read\n"
+                 "dots: each window's top-left corner   dashed: first window   "
+                 "orange: last window", fontsize=FONT["small"], color="0.2")
         freeze_background(fig, [*self.grid_in.artists, self.corners, self.taps, self.first,
-                                self.last, *self.grid_out.artists, self.none_text], self.dpi)
+                                self.last, *self.grid_out.artists, self.none_text])
 
     def update(self, **values):
         v = {**self.fixed, **values}
@@ -131,7 +134,7 @@ class _PaddingStrideScene(Scene):
         if o:
             out_rgb = np.empty((o, o, 3))
             out_rgb[:] = OUTPUT
-            out_rgb[-1, -1] = (0.99, 0.68, 0.42)
+            out_rgb[-1, -1] = pastel(ORANGE, 0.7)
             self.grid_out.set_colors(out_rgb)
         for artist in self.grid_out.artists:
             artist.set_visible(o > 0)
@@ -171,8 +174,10 @@ def padding_stride_explorer(controls=("size", "kernel_size", "padding", "stride"
     sliders = {}
     for name in controls:
         allowed = list(EXPLORER_RANGES[name])
+        unit = " pixels" if name in ("size", "kernel_size", "padding") else ""
         sliders[name] = Slider(allowed, value=start[name], description=LABELS[name],
-                               static_values=[v for v in thin[name] if v in allowed])
+                               static_values=[v for v in thin[name] if v in allowed],
+                               texts=[f"{LABELS[name]}: {v}{unit}" for v in allowed])
     fixed = {name: v for name, v in start.items() if name not in sliders}
     return InteractiveFigure(_PaddingStrideScene(fixed), sliders,
                              title="padding, stride and output size", figsize=(7.2, 4.2))
@@ -217,7 +222,7 @@ class _WindowStepperScene(Scene):
         self.ax_x.add_patch(self.window)
         self.cell = Rectangle((0, 0), 1, 1, fill=False, edgecolor=WINDOW, linewidth=2.5)
         self.ax_y.add_patch(self.cell)
-        freeze_background(fig, [self.window, self.cell, *self.output.texts.flat], self.dpi)
+        freeze_background(fig, [self.window, self.cell, *self.output.texts.flat])
 
     @staticmethod
     def _panel(ax, values, title, **options):
@@ -225,7 +230,7 @@ class _WindowStepperScene(Scene):
         grid = number_grid(ax, values, line_color="white", line_width=1.0, origin=(0, 0),
                            **options)
         panel_off(ax)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=FONT["title"])
         return grid
 
     def update(self, position):
@@ -258,8 +263,12 @@ def window_stepper(X, K, padding=0, stride=1):
     st = stride if isinstance(stride, tuple) else (stride, stride)
     scene = _WindowStepperScene(X, K, pad, st)
     OH, OW = scene.Y.shape
+    positions = list(range(OH * OW))
+    slider = Slider(positions, [f"({p // OW}, {p % OW})" for p in positions],
+                    description="output position",
+                    texts=[f"output position: row {p // OW}, column {p % OW}" for p in positions])
     return InteractiveFigure(
-        scene, {"position": Slider(range(OH * OW), description="output position")},
+        scene, {"position": slider},
         title=f"window stepping over a {X.shape[0]}x{X.shape[1]} input, stride {st}",
         figsize=(7.2, 3.0))
 
@@ -288,11 +297,11 @@ class _ReceptiveFieldScene(Scene):
                                  interpolation="nearest")
         self.box = Rectangle((0, 0), 1, 1, fill=False, edgecolor=WINDOW, linewidth=2)
         self.ax.add_patch(self.box)
-        self.ax.set_title("input pixels that reach one output pixel", fontsize=10)
-        self.ax_plot = fig.add_axes([0.67, 0.17, 0.31, 0.7])
-        self.ax_plot.set_xlabel("depth (layers)", fontsize=9)
-        self.ax_plot.set_ylabel("receptive field (pixels)", fontsize=9)
-        self.ax_plot.tick_params(labelsize=8)
+        self.ax.set_title("input pixels that reach one output pixel", fontsize=FONT["title"])
+        self.ax_plot = fig.add_axes([0.68, 0.17, 0.30, 0.7])
+        self.ax_plot.set_xlabel("depth (layers)", fontsize=FONT["small"])
+        self.ax_plot.set_ylabel("receptive field (pixels)", fontsize=FONT["small"])
+        self.ax_plot.tick_params(labelsize=FONT["small"])
         self.curve, = self.ax_plot.plot([], [], "o-", color="0.4", markersize=4)
         self.here, = self.ax_plot.plot([], [], "o", color=WINDOW, markersize=8)
         longest = max(len(v) for v in self.stacks.values())
@@ -300,7 +309,7 @@ class _ReceptiveFieldScene(Scene):
         self.ax_plot.set_xlim(0.5, longest + 0.5)
         self.ax_plot.set_ylim(0, largest * 1.1)
         self.ax_plot.grid(alpha=0.3)
-        freeze_background(fig, [self.im, self.box, self.curve, self.here], self.dpi)
+        freeze_background(fig, [self.im, self.box, self.curve, self.here])
 
     def _gradient(self, name, depth):
         key = (name, depth)
@@ -340,7 +349,9 @@ def receptive_field_explorer(stacks=None, size=40):
     return InteractiveFigure(
         _ReceptiveFieldScene(stacks, size),
         {"stack": Dropdown(list(stacks), description="stack"),
-         "depth": Slider(range(1, depth + 1), value=3, description="depth")},
+         "depth": Slider(range(1, depth + 1), value=3, description="depth",
+                         texts=[f"depth: {d} layer{'s' if d > 1 else ''}"
+                                for d in range(1, depth + 1)])},
         title="receptive field growth", figsize=(7.2, 3.6))
 
 
@@ -363,13 +374,16 @@ def plot_coverage(size=8, kernel_size=3, paddings=(0, 1, 2), *, figsize=None):
         W = np.ones((1, 1, k, k))
         y = F.conv2d(x, W, padding=p)
         count = F.conv2d_backward(np.ones_like(y), x, W, padding=p)[0][0, 0]
-        number_grid(ax, count, cmap="viridis", vmin=0, vmax=k * k, fontsize=7,
+        number_grid(ax, count, cmap="viridis", vmin=0, vmax=k * k, fontsize=FONT["small"],
                     text_color="auto", line_color=None)
-        ax.set_title(f"padding {p}: output {y.shape[2]}×{y.shape[3]}", fontsize=10)
+        ax.set_title(f"padding {p}: output {y.shape[2]}×{y.shape[3]}", fontsize=FONT["title"])
         panel_off(ax)
     fig.suptitle(f"how many {k}×{k} windows read each pixel of an {size}×{size} input",
-                 fontsize=11)
-    return fig
+                 fontsize=FONT["large"])
+    return set_alt(fig, f"{len(paddings)} grids of an {size}×{size} input, one per padding ("
+                   + ", ".join(str(p) for p in paddings) + f"), each pixel showing how many "
+                   f"{k}×{k} windows (stride 1) read it: with padding 0 the border pixels are "
+                   "read fewer times than the centre; more padding evens the counts out.")
 
 
 def plot_receptive_field_growth(stacks=None, *, figsize=(6.4, 3.4)):
@@ -386,4 +400,7 @@ def plot_receptive_field_growth(stacks=None, *, figsize=(6.4, 3.4)):
     ax.set_ylabel("receptive field (input pixels)")
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
-    return fig
+    sizes = "; ".join(f"{name}: " + ", ".join(str(r.size) for r in receptive_field(specs))
+                      for name, specs in stacks.items())
+    return set_alt(fig, "Line plot of the receptive field size (input pixels) against depth "
+                   f"(layers), layer by layer, for each stack. {sizes}.")

@@ -18,7 +18,8 @@ from cnn_course import functional as F
 from cnn_course.topics.images import LUMA_WEIGHTS, to_hwc
 from cnn_course.widgets.core import (Checkbox, Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
-from cnn_course.widgets.draw import DIVERGING, panel_off, panel_title
+from cnn_course.widgets.draw import panel_off, panel_title
+from cnn_course.widgets.style import DIVERGING, FONT, keep_colours, set_alt
 
 __all__ = ["CHANNEL_NAMES", "FILTER_NAMES", "demo_filter_bank", "plot_channels",
            "block_explorer", "draw_blocks", "channel_explorer"]
@@ -63,16 +64,19 @@ def plot_channels(x):
     x = np.asarray(x)
     if x.ndim != 3 or x.shape[0] != 3:
         raise ValueError(f"plot_channels: expected an RGB image (3, H, W), got shape {x.shape}")
-    fig, axes = plt.subplots(1, 4, figsize=(9, 2.6))
+    fig, axes = plt.subplots(1, 4, figsize=(8.6, 2.5))
     axes[0].imshow(to_hwc(x), interpolation="nearest")
-    axes[0].set_title(f"RGB image, shape {x.shape}", fontsize=10)
+    axes[0].set_title(f"RGB image, shape {x.shape}", fontsize=FONT["small"])
     for c, ax in enumerate(axes[1:]):
         ax.imshow(x[c], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(f"x[{c}]: channel {CHANNEL_NAMES[c]}", fontsize=10)
+        ax.set_title(f"x[{c}]: channel {CHANNEL_NAMES[c]}", fontsize=FONT["small"])
     for ax in axes:
         panel_off(ax)
     fig.tight_layout()
-    return fig
+    keep_colours(fig)               # an RGB picture: not inverted on a dark page
+    return set_alt(fig, f"An RGB image of shape {x.shape}, then each of its three channels "
+                   "(red, green, blue) as a grey-level image: white where the channel is 1, "
+                   "black where it is 0.")
 
 
 # --------------------------------------------------------------------------- block view
@@ -149,7 +153,8 @@ def draw_blocks(fig, C=3, FN=2, N=1, H=7, W=7, FH=3, FW=3):
         ax.text(x_f - 0.4, y + FH / 2, f"W[{f}]", ha="right", va="center", fontsize=10,
                 color=_FILTER_COLOURS[f])
         _cuboid(ax, x_b, y + FH / 2 - 0.5, 1, 1, _FILTER_COLOURS[f])
-        ax.text(x_b + 0.5, y + FH / 2 - 0.9, f"b[{f}]", ha="center", va="top", fontsize=9)
+        ax.text(x_b + 0.5, y + FH / 2 - 0.9, f"b[{f}]", ha="center", va="top",
+                fontsize=FONT["small"])
     y_low = f_top - (FN - 1) * pitch
     ax.text(x_f + FW / 2, y_low - 1.2, f"W: ({FN}, {C}, {FH}, {FW})", ha="center", va="top",
             fontsize=11)
@@ -173,9 +178,12 @@ def block_explorer():
     24 precomputed frames for the book. Returns an InteractiveFigure.
     """
     controls = {
-        "C": Slider([1, 3, 4], value=3, description="input channels C"),
-        "FN": Slider([1, 2, 3, 4], value=2, description="filters FN"),
-        "N": Slider([1, 2], description="batch size N"),
+        "C": Slider([1, 3, 4], value=3, description="input channels C",
+                    texts=[f"input channels C: {c}" for c in (1, 3, 4)]),
+        "FN": Slider([1, 2, 3, 4], value=2, description="filters FN",
+                     texts=[f"filters FN: {f}" for f in (1, 2, 3, 4)]),
+        "N": Slider([1, 2], description="batch size N",
+                    texts=["batch size N: 1 sample", "batch size N: 2 samples"]),
     }
     return InteractiveFigure(draw_blocks, controls, figsize=(7.5, 4.0),
                              title="block view: input, filter bank, bias and output")
@@ -211,25 +219,25 @@ class _ChannelScene(Scene):
         for c in range(C):
             ax = fig.add_subplot(gs[0, c])
             ax.imshow(self.x[c], cmap=cmaps[c], vmin=0, vmax=1, interpolation="nearest")
-            panel_title(fig, ax, f"input channel x[{c}] ({self._cname(c)})")
+            panel_title(fig, ax, f"input x[{c}] ({self._cname(c)})", fontsize=FONT["small"])
             ax = fig.add_subplot(gs[1, c])
             self.kernels.append(ax.imshow(self.W[0, c], cmap=DIVERGING, interpolation="nearest"))
-            self.ktitles.append(panel_title(fig, ax))
+            self.ktitles.append(panel_title(fig, ax, fontsize=FONT["small"]))
             ax = fig.add_subplot(gs[2, c])
             self.contrib.append(ax.imshow(self.maps[0, c], cmap=DIVERGING, interpolation="nearest"))
             markers += ax.plot([j], [i], marker="s", ms=5, mfc="none", mec="k", mew=1.2)
-            self.ctitles.append(panel_title(fig, ax))
+            self.ctitles.append(panel_title(fig, ax, fontsize=FONT["small"]))
         ax = fig.add_subplot(gs[0, C])
         ax.imshow(to_hwc(self.x) if C == 3 else self.x.mean(axis=0), cmap="gray",
                   interpolation="nearest")
-        panel_title(fig, ax, "the image")
+        panel_title(fig, ax, "the image", fontsize=FONT["small"])
         ax = fig.add_subplot(gs[1, C])
         self.bias_text = ax.text(0.5, 0.5, "", ha="center", va="center", fontsize=11,
                                  transform=ax.transAxes)
         ax = fig.add_subplot(gs[2, C])
         self.out = ax.imshow(self.maps[0].sum(axis=0), cmap=DIVERGING, interpolation="nearest")
         markers += ax.plot([j], [i], marker="s", ms=5, mfc="none", mec="k", mew=1.2)
-        self.otitle = panel_title(fig, ax)
+        self.otitle = panel_title(fig, ax, fontsize=FONT["small"])
         for a in fig.axes:
             panel_off(a)
         # The input channels, the image and their labels are drawn once.
@@ -305,5 +313,7 @@ def channel_explorer(x, W=None, b=None, *, pixel=(24, 20), filter_names=None):
     for c in range(x.shape[0]):
         name = scene._cname(c)
         controls[f"use_{name.lower()}"] = Checkbox(value=True, description=f"{name} kernel")
-    return InteractiveFigure(scene, controls, figsize=(8.0, 5.6),
-                             title="one output channel = sum over input channels + bias")
+    figure = InteractiveFigure(scene, controls, figsize=(8.0, 5.6),
+                               title="one output channel = sum over input channels + bias",
+                               keep_colours=True)    # an RGB picture and its channels
+    return figure

@@ -19,8 +19,8 @@ from cnn_course import layers
 from cnn_course.topics.invariance import edge_map, feature_change, shift_image
 from cnn_course.topics.kernels import get_kernel
 from cnn_course.widgets.core import Dropdown, InteractiveFigure, Scene, Slider
-from cnn_course.widgets.draw import (DIVERGING, number_grid, number_raster, number_text,
-                                     panel_off, panel_title)
+from cnn_course.widgets.draw import number_grid, number_raster, number_text, panel_off, panel_title
+from cnn_course.widgets.style import BLUE, DIVERGING, FONT, ORANGE, SCALE, VERMILLION
 
 __all__ = ["pooling_explorer", "pool_backward_explorer", "backward_demo_input"]
 
@@ -58,10 +58,11 @@ class _PoolingScene(Scene):
         self.im_in = number_grid(axes[0], fmap, cmap="gray_r", vmin=0, **pixels)
         self.im_out = number_grid(axes[1], fmap, cmap="gray_r", vmin=0, **pixels)
         self.im_diff = number_grid(axes[2], fmap, cmap=DIVERGING, vmin=-self.vmax, **pixels)
-        self.grid = LineCollection([], colors="tab:orange", linewidths=0.6, alpha=0.8)
+        self.grid = LineCollection([], colors=ORANGE, linewidths=0.8, alpha=0.9)
         axes[0].add_collection(self.grid)
-        self.windows = [Rectangle((0, 0), 1, 1, fill=False, lw=2, ec=c)
-                        for c in ("tab:red", "tab:blue")]
+        # the first two windows: two colours and two line styles (solid, dashed)
+        self.windows = [Rectangle((0, 0), 1, 1, fill=False, lw=3, ec=c, ls=ls)
+                        for c, ls in ((VERMILLION, "-"), (BLUE, "--"))]
         for r in self.windows:
             axes[0].add_patch(r)
         for ax, text in zip(axes, ["edge map, shifted", "pooled", "change in pooled"]):
@@ -95,8 +96,9 @@ class _PoolingScene(Scene):
                 f"{H}x{W} -> {OH}x{OW}. Shift {shift} px: the pooled output changed by "
                 f"{feature_change(ref, out):.2f} (relative L2), the edge map itself by "
                 f"{feature_change(base, fmap):.2f}; {changed} of the {int(active.sum())} pooled "
-                "values that see the digit changed. Boxes: the first two windows; right panel: "
-                "pooled output minus that of the unshifted digit (red: grew, blue: shrank).")
+                "values that see the digit changed. Boxes: the first two windows (solid, "
+                "dashed); right panel: pooled output minus that of the unshifted digit (red: "
+                "grew, blue: shrank).")
 
 
 def pooling_explorer(image, kernel=None):
@@ -119,7 +121,9 @@ def pooling_explorer(image, kernel=None):
         "window": Slider([2, 3, 4], description="window"),
         "stride": Dropdown({"= window": 0, "1": 1, "2": 2}, description="stride",
                            static_values=[0, 1]),
-        "shift": Slider(shifts, description="shift (px)"),
+        "shift": Slider(shifts, description="shift (px)",
+                        texts=[f"shift: {s} pixel{'s' if s != 1 else ''} right" if s
+                               else "shift: none" for s in shifts]),
     }
     return InteractiveFigure(scene, controls, title="pooling explorer: window, stride and shift",
                              figsize=(8.4, 3.0))
@@ -160,9 +164,10 @@ class _BackwardScene(Scene):
         """Numbered cells drawn once into pixels (many small texts are the slow part of a
         frame), one raster per pooling and window configuration."""
         if key not in self._rasters:
+            # drawn at SCALE x, like the figure: shown 1:1 in its Axes
             self._rasters[key] = number_raster(
-                values, cell_px=_CELL_PX, dpi=_DPI, cmap="Greys", vmin=0, vmax=14,
-                fmt=lambda v: number_text(v, digits))
+                values, cell_px=_CELL_PX * SCALE, dpi=_DPI * SCALE, fontsize=_CELL_PX * 0.3,
+                cmap="Greys", vmin=0, vmax=14, fmt=lambda v: number_text(v, digits))
         return self._rasters[key]
 
     def setup(self, fig):
@@ -175,14 +180,15 @@ class _BackwardScene(Scene):
         x = self.x[0, 0]
         axes[0].imshow(self._raster("x", x), extent=(-0.5, 6.5, 6.5, -0.5),
                        interpolation="none")
-        self.im_y = axes[1].imshow(self._raster("x", x)[:3 * c, :3 * c],
+        self.im_y = axes[1].imshow(self._raster("x", x)[:3 * c * SCALE, :3 * c * SCALE],
                                    extent=(-0.5, 2.5, 2.5, -0.5), interpolation="none")
         # dx: blank (NaN) numbers until update() writes the nonzero ones
         self.dx = number_grid(axes[2], np.zeros_like(x), numbers=np.full(x.shape, np.nan),
-                              cmap="Oranges", vmin=0, vmax=4, fontsize=8, line_color="0.85",
+                              cmap="Oranges", vmin=0, vmax=4, fontsize=FONT["small"],
+                              line_color="0.85",
                               line_width=0.5)
-        self.box_x = Rectangle((0, 0), 1, 1, fill=False, lw=2.5, ec="tab:red")
-        self.box_y = Rectangle((0, 0), 1, 1, fill=False, lw=2.5, ec="tab:red")
+        self.box_x = Rectangle((0, 0), 1, 1, fill=False, lw=3, ec=BLUE)
+        self.box_y = Rectangle((0, 0), 1, 1, fill=False, lw=3, ec=BLUE)
         axes[0].add_patch(self.box_x)
         axes[1].add_patch(self.box_y)
         titles = ["input x", "output y", "gradient dx"]

@@ -21,12 +21,17 @@ from cnn_course import functional as F
 from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
 from cnn_course.widgets.draw import number_grid, number_text, panel_off, plot_images
+from cnn_course.widgets.style import (BLUE, FONT, GREEN, ORANGE, PURPLE, SKY, VERMILLION,
+                                      pastel, set_alt)
 
 __all__ = ["plot_4d_array", "plot_images", "im2col_explorer", "gradient_flow_explorer",
            "plot_polyphase"]
 
-CHANNEL_COLORS = ["#e41a1c", "#4daf4a", "#377eb8", "#984ea3", "#ff7f00"]
-HIGHLIGHT = "#ff7f00"
+#: One colour per channel (Okabe-Ito): the channel's cells are a pale tint of it, and its
+#: label sits on the same tint, so label and cells match; every label also says its number.
+CHANNEL_COLORS = [BLUE, ORANGE, GREEN, PURPLE, SKY]
+HIGHLIGHT = VERMILLION
+GREY_TEXT = "#6b6b6b"      # the zeros of the padding
 
 
 # --------------------------------------------------------------------------------------
@@ -34,8 +39,13 @@ HIGHLIGHT = "#ff7f00"
 
 def _pastel(color, amount=0.35):
     """An opaque colour between ``color`` (amount=1) and white (amount=0)."""
-    rgb = np.array(matplotlib.colors.to_rgb(color))
-    return tuple(1 - amount * (1 - rgb))
+    return pastel(color, amount)
+
+
+def _tag(c):
+    """A label box in channel c's tint (the tint of its cells)."""
+    return {"boxstyle": "round,pad=0.2", "facecolor": _pastel(CHANNEL_COLORS[c % 5], 0.45),
+            "edgecolor": CHANNEL_COLORS[c % 5], "linewidth": 1.0}
 
 
 def plot_4d_array(x):
@@ -59,15 +69,16 @@ def plot_4d_array(x):
     for n in range(N):
         x0 = n * block_w + 1
         for c in reversed(range(C)):             # back planes first, channel 0 in front
-            number_grid(top, x[n, c], colors=_pastel(CHANNEL_COLORS[c % 5]), fontsize=7,
-                        fmt=None if c else number_text, line_color="black",
-                        origin=(x0 + off * c, -off * c), fit=False, zorder=1 + C - c)
-            top.text(x0 + off * c - 0.1, off / 2 - off * c, f"c={c}", ha="right",
-                     va="center", fontsize=7, color=CHANNEL_COLORS[c % 5])
+            number_grid(top, x[n, c], colors=_pastel(CHANNEL_COLORS[c % 5]),
+                        fontsize=FONT["small"], fmt=None if c else number_text,
+                        line_color="black", origin=(x0 + off * c, -off * c), fit=False,
+                        zorder=1 + C - c)
+            top.text(x0 + off * c - 0.25, off / 2 - off * c, f"c={c}", ha="right",
+                     va="center", fontsize=FONT["small"], bbox=_tag(c))
         top.text(x0 + W / 2 + off * (C - 1) / 2, H + 0.8, f"x[{n}]: shape {x[n].shape}",
-                 ha="center", fontsize=9)
+                 ha="center", fontsize=FONT["small"])
     top.set_title(f"x.shape = {x.shape}: {N} images, each {C} channels of {H}x{W} "
-                  "(front plane: channel 0)", fontsize=10)
+                  "(front plane: channel 0)", fontsize=FONT["title"])
     top.set_xlim(0, N * block_w + 0.5)
     top.set_ylim(H + 1.3, -off * (C - 1) - 0.5)
     top.set_aspect("equal")
@@ -78,16 +89,20 @@ def plot_4d_array(x):
     colours = np.array([[_pastel(CHANNEL_COLORS[c % 5], 0.3) for c in range(C)]])
     for h in range(H):
         for w in range(W):
-            number_grid(bottom, xt[0, h, w][None], colors=colours, fontsize=7,
+            number_grid(bottom, xt[0, h, w][None], colors=colours, fontsize=FONT["small"],
                         line_color=(0, 0, 0, 0.3), origin=(w * cell, h * 1.3), fit=False)
-    bottom.set_title(f"x.transpose(0, 2, 3, 1)[0]: shape {xt[0].shape}: a {H}x{W} grid of "
-                     f"pixels, each holding its {C} channel values side by side", fontsize=10)
+    bottom.set_title(f"x.transpose(0, 2, 3, 1)[0]: shape {xt[0].shape}: a {H}x{W} grid of\n"
+                     f"pixels, each holding its {C} channel values side by side",
+                     fontsize=FONT["title"])
     bottom.set_xlim(-0.5, W * cell)
     bottom.set_ylim(H * 1.3 + 0.2, -0.5)
     bottom.set_aspect("equal")
     panel_off(bottom)
     fig.tight_layout()
-    return fig
+    return set_alt(fig, f"Top: an array of shape {x.shape} drawn as {N} blocks, each a stack of "
+                   f"{C} coloured {H}x{W} planes (one per channel, channel 0 in front with its "
+                   f"numbers). Bottom: image 0 after transpose(0, 2, 3, 1), a {H}x{W} grid whose "
+                   f"every cell holds that pixel's {C} channel values side by side.")
 
 
 # --------------------------------------------------------------------------------------
@@ -109,31 +124,40 @@ class _Im2colScene(Scene):
         """Draw the padded input planes and the matrix; return their axes."""
         C, Hp, Wp = self.xp.shape
         rows, cols = self.col.shape
-        grid = fig.add_gridspec(C, 2, width_ratios=[1, 2.6], left=0.02, right=0.98,
-                                top=0.9, bottom=0.04, wspace=0.14, hspace=0.25)
+        grid = fig.add_gridspec(C, 2, width_ratios=[1, 2.6], left=0.02, right=0.99,
+                                top=0.86, bottom=0.02, wspace=0.16, hspace=0.3)
         planes = []
         for c in range(C):
             ax = fig.add_subplot(grid[c, 0])
             inside = np.zeros((Hp, Wp), dtype=bool)
             inside[self.pad:Hp - self.pad, self.pad:Wp - self.pad] = True
             # light grey cells inside, white padding with grey zeros; corners on whole numbers
-            number_grid(ax, inside.astype(float), cmap="Greys", vmin=0, vmax=6,
-                        numbers=self.xp[c], fontsize=7, line_color=None, origin=(0, 0),
-                        text_color=np.where(inside, "black", "#999999"))
-            ax.set_title(f"channel {c} (padded by {self.pad})", fontsize=9,
-                         color=CHANNEL_COLORS[c % 5])
+            tint = np.array(_pastel(CHANNEL_COLORS[c % 5], 0.3))
+            cells = np.where(inside[..., None], tint, 1.0)      # padding: white, grey zeros
+            number_grid(ax, inside.astype(float), colors=cells, numbers=self.xp[c],
+                        fontsize=FONT["small"], line_color=None, origin=(0, 0),
+                        text_color=np.where(inside, "black", GREY_TEXT))
+            ax.set_title(f"channel {c} (padded by {self.pad})", fontsize=FONT["small"],
+                         bbox=_tag(c))
             panel_off(ax)
             planes.append(ax)
         ax = fig.add_subplot(grid[:, 1])
-        chan = np.repeat(np.arange(C), self.FH * self.FW)   # tint columns by channel
-        number_grid(ax, np.tile(chan, (rows, 1)), cmap="Pastel1", vmin=0, vmax=8,
-                    numbers=self.col, fontsize=6, line_color=None, origin=(0, 0), aspect="auto")
+        block = self.FH * self.FW
+        chan = np.repeat(np.arange(C), block)               # tint columns by channel
+        tints = np.array([_pastel(CHANNEL_COLORS[c % 5], 0.3) for c in range(C)])
+        number_grid(ax, np.tile(chan, (rows, 1)), colors=tints[np.tile(chan, (rows, 1))],
+                    numbers=self.col, fontsize=FONT["small"], line_color=None, origin=(0, 0),
+                    aspect="auto")
+        for c in range(C):                                  # a label over each channel block
+            ax.text(c * block + block / 2, -0.3, f"channel {c}", ha="center", va="bottom",
+                    fontsize=FONT["small"], bbox=_tag(c))
         ax.set_xticks([])
-        ax.set_yticks(np.arange(rows) + 0.5, [f"row {r}" for r in range(rows)], fontsize=6)
-        ax.tick_params(length=0, pad=1)
+        ax.set_yticks(np.arange(rows) + 0.5, [f"row {r}" for r in range(rows)],
+                      fontsize=FONT["small"])
+        ax.tick_params(length=0, pad=2)
         ax.set_title(f"col = im2col(x, {self.FH}, {self.FW}, stride={self.stride}, "
                      f"pad={self.pad}): shape {self.col.shape}; columns in (c, fh, fw) order",
-                     fontsize=9)
+                     fontsize=FONT["small"], pad=22)
         return planes, ax
 
     def setup(self, fig):
@@ -142,7 +166,7 @@ class _Im2colScene(Scene):
         self.windows = [ax.add_patch(Rectangle((0, 0), self.FW, self.FH, **style))
                         for ax in planes]
         self.row_rect = matrix.add_patch(Rectangle((0, 0), self.col.shape[1], 1, **style))
-        freeze_background(fig, [*self.windows, self.row_rect], self.dpi)
+        freeze_background(fig, [*self.windows, self.row_rect])
 
     def update(self, position):
         i, j = divmod(position, self.OW)
@@ -170,9 +194,12 @@ def im2col_explorer(x=None, FH=3, FW=3, stride=1, pad=1):
     scene = _Im2colScene(x, FH, FW, stride, pad, dpi=80)
     positions = list(range(scene.OH * scene.OW))
     labels = [f"({p // scene.OW}, {p % scene.OW})" for p in positions]
+    texts = [f"output position: row {p // scene.OW}, column {p % scene.OW} (row {p} of col)"
+             for p in positions]
     return InteractiveFigure(
-        scene, {"position": Slider(positions, labels, description="output position")},
-        title="im2col: a receptive field and its row", figsize=(9.5, 4.2))
+        scene, {"position": Slider(positions, labels, description="output position",
+                                   texts=texts)},
+        title="im2col: a receptive field and its row", figsize=(8.6, 5.4))
 
 
 # --------------------------------------------------------------------------------------
@@ -190,20 +217,20 @@ class _GradientFlowScene(Scene):
         n_in, n_out = L + 2 * P, L + 2 * P - K + 1
         self.in_boxes = [ax.add_patch(Rectangle((0, 0), 0.9, 0.9, edgecolor="black"))
                          for _ in range(n_in)]
-        self.in_text = [ax.text(0, 0, "", ha="center", va="center", fontsize=10)
+        self.in_text = [ax.text(0, 0, "", ha="center", va="center", fontsize=FONT["small"])
                         for _ in range(n_in)]
         self.out_boxes = [ax.add_patch(Rectangle((0, 0), 0.9, 0.9, edgecolor="black"))
                           for _ in range(n_out)]
-        self.out_text = [ax.text(0, 0, "", ha="center", va="center", fontsize=10)
+        self.out_text = [ax.text(0, 0, "", ha="center", va="center", fontsize=FONT["small"])
                          for _ in range(n_out)]
         colors = plt.get_cmap("viridis")(np.linspace(0.0, 0.85, K))
         self.lines = [ax.plot([], [], color=colors[k], linewidth=2.5)[0] for k in range(K)]
-        self.line_text = [ax.text(0, 0, "", ha="center", va="center", fontsize=9,
+        self.line_text = [ax.text(0, 0, "", ha="center", va="center", fontsize=FONT["small"],
                                   color=colors[k], fontweight="bold",
                                   bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
                           for k in range(K)]
-        ax.text(-0.2, 0.45, "x_pad", ha="right", va="center", fontsize=10)
-        ax.text(-0.2, 3.45, "y", ha="right", va="center", fontsize=10)
+        ax.text(-0.2, 0.45, "x_pad", ha="right", va="center", fontsize=FONT["small"])
+        ax.text(-0.2, 3.45, "y", ha="right", va="center", fontsize=FONT["small"])
         ax.set_xlim(-1.3, n_in + 0.1)
         ax.set_ylim(-0.4, 4.4)
         panel_off(ax)
@@ -268,7 +295,9 @@ def gradient_flow_explorer(L=7, K=3, pads=(0, 1, 2)):
     scene = _GradientFlowScene(L, K, list(pads))
     default_pad = 1 if 1 in pads else pads[0]
     return InteractiveFigure(
-        scene, {"i": Slider(range(L), value=L // 2, description="input element i"),
+        scene, {"i": Slider(range(L), [f"x[{i}]" for i in range(L)], value=L // 2,
+                            description="input element i",
+                            texts=[f"input element: x[{i}]" for i in range(L)]),
                 "pad": Dropdown(list(pads), value=default_pad, description="padding")},
         title="gradient flow in a 1-D convolution", figsize=(7, 2.4))
 
@@ -293,14 +322,15 @@ def plot_polyphase(size=8):
     colours = np.array([matplotlib.colors.to_rgb(c) for c in _PHASE_COLOURS])
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 4.2),
                                       gridspec_kw={"width_ratios": [1, 1.15]})
-    number_grid(left, phase, colors=colours[phase], fmt=lambda v: f"{int(v)}", fontsize=8)
+    number_grid(left, phase, colors=colours[phase], fmt=lambda v: f"{int(v)}",
+                fontsize=FONT["small"])
     for p in range(size // 2):
         for q in range(size // 2):
             left.add_patch(Rectangle((2 * q - 0.5, 2 * p - 0.5), 2, 2, fill=False, lw=2,
                                      ec="black"))
     panel_off(left)
     left.set_title(f"conv output {size}x{size}: phase a*2+b of (2p+a, 2q+b)\n"
-                   "bold squares: 2x2 pooling windows", fontsize=9)
+                   "bold squares: 2x2 pooling windows", fontsize=FONT["small"])
     half = size // 2
     gap = 1
     for k in range(4):
@@ -310,12 +340,16 @@ def plot_polyphase(size=8):
         number_grid(right, block, colors=_PHASE_COLOURS[k], fmt=None, origin=(x0, y0),
                     fit=False)
         right.text(x0 + half / 2, y0 - 0.15, f"phase ({a}, {b})\nrows {k}·FN…{k + 1}·FN−1",
-                   ha="center", va="bottom", fontsize=8)
+                   ha="center", va="bottom", fontsize=FONT["small"])
     right.set_xlim(-0.6, 2 * half + gap - 0.4)
     right.set_ylim(2 * half + gap - 0.4, -1.6)
     right.set_aspect("equal")
     panel_off(right)
     right.set_title(f"four {half}x{half} phases: one product, 4x the rows;\n"
-                    "pooling = max over the four phases, cell by cell", fontsize=9)
+                    "pooling = max over the four phases, cell by cell", fontsize=FONT["small"])
     fig.tight_layout()
-    return fig
+    return set_alt(fig, f"Left: a {size}x{size} convolution output whose cells are numbered "
+                   "and coloured by their phase 0-3 (row parity times 2 plus column parity), "
+                   "with the 2x2 pooling windows outlined: each window holds one cell of every "
+                   f"phase. Right: the four phases pulled apart into {half}x{half} maps, in the "
+                   "same four colours.")

@@ -23,6 +23,7 @@ from cnn_course.topics.inspect_model import (feature_maps, model_steps, predict_
 from cnn_course.widgets.core import (Dropdown, InteractiveFigure, Scene, Slider,
                                      freeze_background)
 from cnn_course.widgets.draw import number_grid, panel_off, panel_title
+from cnn_course.widgets.style import BLUE, FONT, VERMILLION, set_alt
 
 __all__ = ["lenet_inspector", "training_curve_viewer", "plot_filters", "plot_stage_maps",
            "plot_confusion", "plot_misclassified", "plot_curves", "plot_history", "lenet_stages"]
@@ -86,7 +87,7 @@ class _InspectorScene(Scene):
         self.im_in = self.ax_in.imshow(np.zeros((28, 28)), cmap="gray_r", vmin=0, vmax=1,
                                        interpolation="nearest")
         panel_off(self.ax_in)
-        panel_title(fig, self.ax_in, "input", fontsize=8, pad=0.01)
+        panel_title(fig, self.ax_in, "input", fontsize=FONT["small"], pad=0.01)
         # One image per stage: its channels side by side (a mosaic), each scaled to [0, 1].
         # The stages' shapes do not depend on the digit: panels and labels are laid out once.
         shapes = {i: out.shape for i, (_, out) in
@@ -102,18 +103,21 @@ class _InspectorScene(Scene):
             self.maps.append(ax.imshow(np.zeros((h, w)), cmap=cmap, vmin=0, vmax=1,
                                        interpolation="nearest", aspect="equal"))
             panel_title(fig, ax, f"{name}; channels 0-{cols - 1} of {C}, each {H}x{W}",
-                        ha="left", fontsize=8, pad=0.01)
+                        ha="left", fontsize=FONT["small"], pad=0.01)
         self.ax_bar = fig.add_subplot(grid[:, cols + 2])
         k = len(self.class_names)
         self.bars = self.ax_bar.barh(np.arange(k), np.zeros(k), color="0.6")
-        self.ax_bar.set_yticks(np.arange(k), self.class_names, fontsize=8)
+        self.ax_bar.set_yticks(np.arange(k), self.class_names, fontsize=FONT["small"])
         self.ax_bar.set_xlim(0, 1)
-        self.ax_bar.set_xticks([0, 0.5, 1])
+        self.ax_bar.set_xticks([0, 0.5, 1], ["0", ".5", "1"])
         self.ax_bar.invert_yaxis()
-        panel_title(fig, self.ax_bar, "P(class)", fontsize=8, pad=0.01)
-        self.ax_bar.tick_params(axis="x", labelsize=7)
+        panel_title(fig, self.ax_bar, "P(class)", fontsize=FONT["small"], pad=0.01)
+        self.ax_bar.tick_params(axis="x", labelsize=FONT["small"])
+        # The prediction is named in words beside its bar (right or wrong), not by colour only.
+        self.verdict = self.ax_bar.text(0, 0, "", va="center", ha="left",
+                                        fontsize=FONT["small"], clip_on=False)
         # Labels, class names and ticks are drawn once; the spines lie above the bars.
-        freeze_background(fig, [self.im_in, *self.maps, *self.bars,
+        freeze_background(fig, [self.im_in, *self.maps, *self.bars, self.verdict,
                                 *self.ax_bar.spines.values()])
 
     def update(self, digit, shift, angle):
@@ -125,12 +129,27 @@ class _InspectorScene(Scene):
             im.set_data(_mosaic(outputs[i][1][0][:self.channels]))
         probs = predict_proba(self.model, x)[0]
         pred = int(probs.argmax())
+        right = pred == self.labels[digit]
         for j, bar in enumerate(self.bars):
             bar.set_width(probs[j])
-            bar.set_color("tab:green" if j == pred == self.labels[digit] else
-                          "tab:red" if j == pred else "0.6")
+            bar.set_color(BLUE if j == pred == self.labels[digit] else
+                          VERMILLION if j == pred else "0.6")
+            bar.set_hatch("" if right or j != pred else "///")
+            bar.set_edgecolor("white")
+        self.verdict.set_text("pred ✓" if right else "pred ✗")
+        self.verdict.set_position((min(probs[pred], 0.62) + 0.03, pred))
         return (f"label {self.labels[digit]}, shifted {shift:+d} px, rotated {angle:+d} deg: "
                 f"predicted {self.class_names[pred]} with probability {probs[pred]:.2f}")
+
+
+def _shift_text(s):
+    side = "right" if s > 0 else "left"
+    return f"shift: {abs(s)} pixel{'s' if abs(s) != 1 else ''} {side}" if s else "shift: none"
+
+
+def _angle_text(a):
+    turn = "counter-clockwise" if a > 0 else "clockwise"
+    return f"angle: {abs(a)} degrees {turn}" if a else "angle: upright"
 
 
 def lenet_inspector(model, images, labels, *, channels=4, shifts=range(-6, 7),
@@ -154,9 +173,11 @@ def lenet_inspector(model, images, labels, *, channels=4, shifts=range(-6, 7),
     controls = {
         "digit": Dropdown(digit_options, description="digit"),
         "shift": Slider(shifts, value=0, description="shift (px)",
-                        static_values=[s for s in (-6, -3, 0, 3, 6) if s in shifts]),
+                        static_values=[s for s in (-6, -3, 0, 3, 6) if s in shifts],
+                        texts=[_shift_text(s) for s in shifts]),
         "angle": Slider(angles, value=0, description="angle (deg)",
-                        static_values=[a for a in (-60, -30, 0, 30, 60) if a in angles]),
+                        static_values=[a for a in (-60, -30, 0, 30, 60) if a in angles],
+                        texts=[_angle_text(a) for a in angles]),
     }
     return InteractiveFigure(scene, controls, title="LeNet inspector: feature maps and "
                              "probabilities of a shifted, rotated digit", figsize=(9.0, 4.2))
@@ -193,9 +214,12 @@ def training_curve_viewer(histories):
             last = f"last test accuracy {h.test_acc[-1]:.4f}" if h.test_acc else ""
         ax.set_xlabel("epoch")
         ax.set_xticks(epochs)
-        ax.legend(loc="best", fontsize=8)
+        ax.legend(loc="best", fontsize=FONT["small"])
+        ax.tick_params(labelsize=FONT["small"])
+        ax.xaxis.label.set_fontsize(FONT["normal"])
+        ax.yaxis.label.set_fontsize(FONT["normal"])
         ax.grid(alpha=0.3)
-        fig.subplots_adjust(left=0.14, right=0.97, top=0.95, bottom=0.16)
+        fig.subplots_adjust(left=0.15, right=0.97, top=0.95, bottom=0.17)
         return f"{run}: {last}"
 
     controls = {"run": Dropdown(runs, description="run"),
@@ -223,10 +247,12 @@ def plot_filters(weights, titles):
             panel_off(ax, frame=True)
             if c < W.shape[0]:
                 ax.imshow(W[c, 0], cmap="gray_r")
-                ax.set_title(f"{c}", fontsize=8)
-        axes[r, 0].set_ylabel(title, fontsize=8)
+                ax.set_title(f"{c}", fontsize=FONT["small"])
+        axes[r, 0].set_ylabel(title, fontsize=FONT["small"])
     fig.tight_layout()
-    return fig
+    return set_alt(fig, f"{len(weights)} rows of {n} first-layer filters (channel 0 of each), "
+                   "in grey levels (dark: large weight), one row each: "
+                   + ", ".join(str(t) for t in titles) + ".")
 
 
 def plot_stage_maps(model, image, *, channels=6):
@@ -243,18 +269,21 @@ def plot_stage_maps(model, image, *, channels=6):
             if c == 0:
                 if r == 0:
                     ax.imshow(np.asarray(image).reshape(28, 28), cmap="gray_r")
-                    ax.set_title("input", fontsize=8)
+                    ax.set_title("input", fontsize=FONT["small"])
                 else:
                     panel_off(ax)
                 continue
             if c - 1 < out.shape[0]:
                 ax.imshow(out[c - 1], cmap="viridis")
             if c == 1:
-                ax.set_ylabel(f"{name}\n{out.shape[1]}x{out.shape[2]}", fontsize=8)
+                ax.set_ylabel(f"{name}\n{out.shape[1]}x{out.shape[2]}", fontsize=FONT["small"])
             if r == 0:
-                ax.set_title(f"channel {c - 1}", fontsize=8)
+                ax.set_title(f"channel {c - 1}", fontsize=FONT["small"])
     fig.tight_layout()
-    return fig
+    return set_alt(fig, f"The input digit, then {channels} channels of the feature maps of each "
+                   "stage of the network, one row per stage (" + "; ".join(
+                       name for _, name in stages) + "); bright: strong activation. The maps "
+                   "get smaller and more abstract stage by stage.")
 
 
 def plot_confusion(matrix, class_names=None, *, title="confusion matrix"):
@@ -265,14 +294,23 @@ def plot_confusion(matrix, class_names=None, *, title="confusion matrix"):
     fig, ax = plt.subplots(figsize=(5.2, 4.6))
     # shaded by log(1 + count), so that the few errors show beside the many correct ones
     number_grid(ax, np.log1p(matrix), cmap="Blues", numbers=np.where(matrix, matrix, np.nan),
-                fontsize=7, text_color="auto", line_color=None)
-    ax.set_xticks(range(k), names, fontsize=8, rotation=45 if len(max(names, key=len)) > 2 else 0)
-    ax.set_yticks(range(k), names, fontsize=8)
+                fontsize=FONT["small"], text_color="auto", line_color=None)
+    ax.set_xticks(range(k), names, fontsize=FONT["small"],
+                  rotation=45 if len(max(names, key=len)) > 2 else 0,
+                  ha="right" if len(max(names, key=len)) > 2 else "center")
+    ax.set_yticks(range(k), names, fontsize=FONT["small"])
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=FONT["title"])
     fig.tight_layout()
-    return fig
+    total, right = int(matrix.sum()), int(np.trace(matrix))
+    off = matrix - np.diag(np.diag(matrix))
+    i, j = np.unravel_index(off.argmax(), off.shape)
+    worst = (f" The most frequent error: true {names[i]} predicted as {names[j]} "
+             f"({int(off[i, j])} times).") if off.max() else ""
+    return set_alt(fig, f"{title}: a {k}x{k} grid of counts, true class (rows) against "
+                   f"predicted class (columns); {right} of {total} on the diagonal (correct)."
+                   + worst)
 
 
 def plot_misclassified(images, labels, predictions, confidences, *, ncols=8, class_names=None):
@@ -280,16 +318,18 @@ def plot_misclassified(images, labels, predictions, confidences, *, ncols=8, cla
     n = len(images)
     names = list(class_names) if class_names is not None else [str(i) for i in range(10)]
     nrows = max(1, -(-n // ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.2 * ncols, 1.45 * nrows), squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.05 * ncols, 1.5 * nrows), squeeze=False)
     for k, ax in enumerate(axes.ravel()):
         panel_off(ax, frame=k < n)
         if k >= n:
             continue
         ax.imshow(np.asarray(images[k]).reshape(28, 28), cmap="gray_r")
         ax.set_title(f"{names[labels[k]]} -> {names[predictions[k]]}\n({confidences[k]:.2f})",
-                     fontsize=8)
+                     fontsize=FONT["small"])
     fig.tight_layout()
-    return fig
+    pairs = ", ".join(f"{names[labels[k]]} as {names[predictions[k]]}" for k in range(n))
+    return set_alt(fig, f"{n} misclassified digits, each titled true -> predicted class "
+                   f"(confidence): {pairs}.")
 
 
 def plot_history(history):
@@ -304,7 +344,10 @@ def plot_history(history):
     acc.set(xlabel="epoch", ylabel="accuracy", xticks=epochs)
     acc.legend()
     fig.tight_layout()
-    return fig
+    return set_alt(fig, f"Two line plots over {history.epochs} epochs. Left: the training "
+                   f"loss, from {history.train_loss[0]:.3f} to {history.train_loss[-1]:.3f}. "
+                   f"Right: training and test accuracy, ending at {history.train_acc[-1]:.3f} "
+                   f"and {history.test_acc[-1] if history.test_acc else float('nan'):.3f}.")
 
 
 def plot_curves(histories, *, metric="test_acc", ylabel="test accuracy"):
@@ -316,6 +359,8 @@ def plot_curves(histories, *, metric="test_acc", ylabel="test accuracy"):
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=FONT["small"])
     fig.tight_layout()
-    return fig
+    last = "; ".join(f"{name}: {getattr(h, metric)[-1]:.3f}" for name, h in histories.items())
+    return set_alt(fig, f"Line plot of {ylabel} against the epoch, one line per run. "
+                   f"Last values: {last}.")

@@ -25,11 +25,10 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
+from cnn_course.widgets.style import DIVERGING, FONT, set_alt
+
 __all__ = ["number_text", "number_grid", "CellGrid", "grid_segments", "number_raster",
            "panel_title", "panel_off", "plot_images", "DIVERGING"]
-
-#: The colour map of signed values: red positive, blue negative, white zero.
-DIVERGING = "RdBu_r"
 
 
 def number_text(v, digits=2):
@@ -140,7 +139,7 @@ class CellGrid:
 
 
 def number_grid(ax, values, *, cmap="Greys", vmin=None, vmax=None, colors=None, numbers=None,
-                fmt=number_text, fontsize=9, text_color="black", line_color="0.6",
+                fmt=number_text, fontsize=FONT["small"], text_color="black", line_color="0.6",
                 line_width=0.6, origin=(-0.5, -0.5), fit=True, aspect=None, zorder=None):
     """Draw a 2-D array as a grid of cells with their numbers written in; return a CellGrid.
 
@@ -225,7 +224,7 @@ def number_raster(values, *, cell_px=35, dpi=80, fontsize=None, line_color=None,
     return np.asarray(fig.canvas.buffer_rgba()).copy()
 
 
-def panel_title(fig, ax, text="", *, fontsize=10, y=None, ha="center", pad=0.008, **kw):
+def panel_title(fig, ax, text="", *, fontsize=FONT["title"], y=None, ha="center", pad=0.008, **kw):
     """A title above ``ax``, drawn as figure text; return the Text (``set_text`` updates it).
 
     Much faster to render than ``ax.set_title`` (no layout step). Place the Axes first
@@ -288,7 +287,10 @@ def plot_images(images, titles, *, cmap="gray_r", symmetric=False, figsize=None)
             ax.imshow(image, cmap=DIVERGING, vmin=-span, vmax=span)
         else:
             ax.imshow(image, cmap=cmap)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=FONT["title"])
         panel_off(ax)
     fig.tight_layout()
-    return fig
+    shading = ("in a diverging colour map (red positive, blue negative)" if symmetric
+               else "in grey levels")
+    what = "An image" if n == 1 else f"{n} images side by side"
+    return set_alt(fig, f"{what}, {shading}: " + "; ".join(str(t) for t in titles))
