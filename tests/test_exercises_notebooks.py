@@ -11,7 +11,6 @@
    states a value answer, and no earlier code block shows the solution's source.
 """
 
-import importlib.util
 import json
 import re
 from pathlib import Path
@@ -86,32 +85,41 @@ def _pasted(path):
     return nb, replaced
 
 
-def _load_runner():
-    spec = importlib.util.spec_from_file_location("execute_notebooks",
-                                                  REPO / ".ci" / "execute_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# Executes a notebook in place with the course's kernel and environment, in its own process:
+# jupyter_client leaves zmq sockets for the garbage collector, and their ResourceWarnings would
+# otherwise surface in whichever test of this worker runs next.
+_EXECUTE = """
+import importlib.util, sys
+import nbformat
+from nbclient import NotebookClient
+spec = importlib.util.spec_from_file_location("execute_notebooks", sys.argv[1])
+runner = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(runner)
+nb = nbformat.read(sys.argv[2], as_version=4)
+NotebookClient(nb, km=runner.native_kernel_manager(), timeout=600, allow_errors=False,
+               record_timing=False, store_widget_state=False,
+               resources={"metadata": {"path": sys.argv[3]}}).execute(
+                   env=runner.kernel_environment())
+nbformat.write(nb, sys.argv[2])
+"""
 
 
 @pytest.mark.book
-# jupyter_client leaves its zmq sockets to the garbage collector after the kernel stops
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
-def test_printed_solutions_pass_when_pasted_into_the_chapter(path):
-    from nbclient import NotebookClient
+def test_printed_solutions_pass_when_pasted_into_the_chapter(path, tmp_path):
+    import subprocess
+    import sys
 
-    runner = _load_runner()
     nb, replaced = _pasted(path)
-    client = NotebookClient(nb, km=runner.native_kernel_manager(), timeout=600,
-                            allow_errors=False, record_timing=False, store_widget_state=False,
-                            resources={"metadata": {"path": str(path.parent)}})
-    try:
-        client.execute(env=runner.kernel_environment())
-    finally:
-        import gc
-        gc.collect()   # the client's sockets, now, while this test ignores their warnings
+    pasted = tmp_path / path.name
+    nbformat.write(nb, pasted)
+    runner = REPO / ".ci" / "execute_notebooks.py"
+    run = subprocess.run([sys.executable, "-c", _EXECUTE, str(runner), str(pasted),
+                          str(path.parent)],
+                         capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0, f"{path.name} with the pasted solutions did not run:\n" + \
+        run.stderr[-3000:]
+    nb = nbformat.read(pasted, as_version=4)
     for index, (label, name) in replaced.items():
         texts = [out.get("data", {}).get("text/plain", "") for out in nb.cells[index].outputs]
         shown = "\n".join(texts)
@@ -120,7 +128,7 @@ def test_printed_solutions_pass_when_pasted_into_the_chapter(path):
             f"pass: {shown or nb.cells[index].outputs}")
 
 
-# --- 2. no answer before its exercise -------------------------------------------------------------
+# --- 2. no answer before its exercise ---------------------------------------------------------
 
 def _squash(text):
     return re.sub(r"\s+", "", text)
@@ -170,7 +178,8 @@ def _value_forms(value):
         flat = list(np.ravel(np.asarray(value, dtype=object)))
         if len(flat) >= 3:
             forms.add(_squash(", ".join(str(v) for v in flat)))
-    elif isinstance(value, (int, np.integer)) and not isinstance(value, bool) and abs(value) >= 100:
+    elif (isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+          and abs(value) >= 100):
         forms.update({str(value), f"{value:,}"})
     return forms
 
