@@ -54,9 +54,14 @@ def init_weights(shape, fan_in, fan_out, init="he", rng=None, dtype=np.float32):
     Inputs:
     - shape: shape of the weight array
     - fan_in, fan_out: inputs and outputs of one unit (C*FH*FW and FN*FH*FW for a conv)
-    - init: "he" (std sqrt(2 / fan_in), for ReLU), "xavier" (std sqrt(1 / fan_in), as in
-      *Deep Learning from Scratch*), "glorot" (std sqrt(2 / (fan_in + fan_out))), or a
-      positive number used as the standard deviation (e.g. 0.01)
+    - init: the name of a scheme, or a positive number used as the standard deviation
+      (e.g. 0.01). The schemes, each a normal distribution with mean 0:
+      - "he": std sqrt(2 / fan_in), He et al. (2015), for ReLU;
+      - "lecun": std sqrt(1 / fan_in), LeCun et al. (1998, "Efficient BackProp"), for
+        sigmoid or tanh;
+      - "xavier": the same numbers as "lecun", under the name Saito's *Deep Learning from
+        Scratch* gives them (a simplification of Glorot's formula);
+      - "glorot": std sqrt(2 / (fan_in + fan_out)), Glorot and Bengio (2010).
     - rng: a np.random.Generator, an int seed, or None (fresh randomness)
     - dtype: np.float32 (default) or np.float64
 
@@ -64,17 +69,17 @@ def init_weights(shape, fan_in, fan_out, init="he", rng=None, dtype=np.float32):
     rounded, so the same seed gives the same weights in both dtypes.
     """
     if isinstance(init, str):
-        stds = {"he": np.sqrt(2.0 / fan_in), "xavier": np.sqrt(1.0 / fan_in),
-                "glorot": np.sqrt(2.0 / (fan_in + fan_out))}
+        stds = {"he": np.sqrt(2.0 / fan_in), "lecun": np.sqrt(1.0 / fan_in),
+                "xavier": np.sqrt(1.0 / fan_in), "glorot": np.sqrt(2.0 / (fan_in + fan_out))}
         if init not in stds:
-            raise ValueError(f"init must be 'he', 'xavier', 'glorot' or a positive number, "
-                             f"got {init!r}")
+            raise ValueError(f"init must be 'he', 'xavier', 'glorot', 'lecun' or a positive "
+                             f"number, got {init!r}")
         std = stds[init]
     elif isinstance(init, numbers.Real) and not isinstance(init, bool) and init > 0:
         std = float(init)
     else:
-        raise ValueError(f"init must be 'he', 'xavier', 'glorot' or a positive number, "
-                         f"got {init!r}")
+        raise ValueError(f"init must be 'he', 'xavier', 'glorot', 'lecun' or a positive "
+                         f"number, got {init!r}")
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"dtype must be float32 or float64, got {dtype}")

@@ -1,7 +1,13 @@
 """Models: the ``Sequential`` container and the networks of the course.
 
-- ``lenet5("classic")``: LeNet-5 as LeCun et al. (1998) describe it, in d2l's form: sigmoid
-  activations and average pooling. ``lenet5("modern")``: ReLU and max pooling.
+- ``lenet5("classic")``: d2l's simplified LeNet-5 (*Dive into Deep Learning*, "Convolutional
+  Neural Networks"): sigmoid activations, average pooling, a dense 120-84-10 head and
+  LeCun-normal initial weights. It is not the network of LeCun, Bottou, Bengio and Haffner
+  (1998): that one read 32x32 images, squashed with a scaled tanh, subsampled with a trainable
+  coefficient and bias per map, connected C3 to S2 through a partial table and ended in 10
+  Euclidean RBF units with fixed codes (``LENET5_1998`` lists its layers and
+  ``lenet5_1998_param_counts`` counts its parameters). ``lenet5("modern")``: the same layers with
+  ReLU, max pooling and He-normal initial weights.
 - ``simple_convnet()``: the one-convolution network of Saito, *Deep Learning from Scratch*, ch. 7.
 - ``dense_net()``: a multilayer perceptron with about as many parameters as LeNet-5, to compare a
   convolutional network with a dense one on the same budget.
@@ -18,7 +24,8 @@ from cnn_course.layers import (AvgPool2D, Conv2D, ConvReLUPool2D, Dense, Flatten
                                ReLU, Sigmoid, SoftmaxCrossEntropy)
 
 __all__ = ["Sequential", "count_params", "Summary", "summary", "layer_name", "save_params",
-           "load_params", "lenet5", "simple_convnet", "dense_net", "MODELS", "build_model"]
+           "load_params", "gradient_norms", "lenet5", "LENET5_1998", "C3_TABLE", "lenet5_1998_param_counts",
+           "simple_convnet", "dense_net", "MODELS", "build_model"]
 
 
 def _layer_params(layer):
@@ -316,6 +323,24 @@ def load_params(model, path):
         p[...] = saved[name]
 
 
+def gradient_norms(model, x, labels):
+    """The size of the loss gradient of each weight array, for one batch at the current weights.
+
+    Runs ``model.loss(x, labels)`` and ``model.backward()`` (which overwrites ``model.grads``)
+    and returns a dict "<layer index>.W" -> Euclidean norm of dL/dW (a float), in layer order.
+    Comparing the first layer's norm with the last layer's shows whether the gradient shrinks on
+    its way back (the vanishing gradients of a sigmoid network).
+
+    Inputs:
+    - x: array of shape (N, C, H, W), the model's dtype
+    - labels: int array of shape (N,)
+    """
+    model.loss(x, labels)
+    model.backward()
+    return {name: float(np.linalg.norm(g)) for name, g in model.grads.items()
+            if name.endswith(".W")}
+
+
 # -- the course's networks ---------------------------------------------------------------------
 
 
@@ -329,13 +354,17 @@ def _conv_out(size, kernel_size, stride=1, padding=0):
 
 def lenet5(variant="modern", *, in_channels=1, input_size=28, num_classes=10, seed=0,
            dtype=np.float32):
-    """Return LeNet-5 as a Sequential.
+    """Return d2l's simplified LeNet-5 as a Sequential (not the 1998 network: see
+    ``LENET5_1998``).
 
     classic: Conv(C->6, 5x5, padding 2) - Sigmoid - AvgPool(2, 2) - Conv(6->16, 5x5) - Sigmoid -
              AvgPool(2, 2) - Flatten - Dense(400->120) - Sigmoid - Dense(120->84) - Sigmoid -
-             Dense(84->10), weights drawn with Xavier (Glorot) scaling, suited to sigmoids
-             (12 layers).
-    modern:  the same with ReLU and max pooling, weights with He scaling, suited to ReLU; each
+             Dense(84->10) (12 layers), weights drawn from N(0, 1/fan_in): LeCun-normal
+             initialisation (``init="lecun"``; Saito's book calls it "Xavier", but Glorot and
+             Bengio's formula, ``init="glorot"``, also counts fan_out).
+    modern:  the same with ReLU and max pooling, and weights drawn from N(0, 2/fan_in):
+             He-normal initialisation (``init="he"``), which keeps the signal's size through
+             ReLUs. Three changes, not two: activation, pooling and initialisation. Each
              Conv - ReLU - MaxPool is one fused ``ConvReLUPool2D`` layer (same function and
              gradients, about twice as fast), so the Sequential has 8 layers:
              ConvReLUPool2D(C->6, padding 2) - ConvReLUPool2D(6->16) - Flatten - Dense - ReLU -
@@ -356,7 +385,7 @@ def lenet5(variant="modern", *, in_channels=1, input_size=28, num_classes=10, se
     classic = variant == "classic"
     act = Sigmoid if classic else ReLU
     pool = AvgPool2D if classic else MaxPool2D
-    init = "xavier" if classic else "he"
+    init = "lecun" if classic else "he"
     rng = np.random.default_rng(seed)
     size = (_conv_out(_conv_out(input_size, 5, padding=2) // 2, 5)) // 2
     if size < 1:
@@ -382,6 +411,56 @@ def lenet5(variant="modern", *, in_channels=1, input_size=28, num_classes=10, se
         dense(120, 84), act(),
         dense(84, num_classes),
     )
+
+
+#: The C3 connection table of LeNet-5 (LeCun et al. 1998, Table I): C3_TABLE[j] lists the S2
+#: maps that C3 map j reads. Maps 0-5 read 3 neighbouring maps, 6-11 read 4 neighbouring maps,
+#: 12-14 read 4 non-neighbouring maps and 15 reads all 6 (the paper: to break the symmetry
+#: between maps and to keep the number of connections down).
+C3_TABLE = (
+    *((j, (j + 1) % 6, (j + 2) % 6) for j in range(6)),
+    *((j, (j + 1) % 6, (j + 2) % 6, (j + 3) % 6) for j in range(6)),
+    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2, 3, 4, 5),
+)
+
+#: LeNet-5 as published (LeCun, Bottou, Bengio and Haffner 1998), layer by layer:
+#: (name, what it is, output shape (C, H, W) or (units,)). Not built by the engine.
+LENET5_1998 = (
+    ("input", "32x32 image, background -0.1 and ink 1.175", (1, 32, 32)),
+    ("C1", "6 convolutions 5x5", (6, 28, 28)),
+    ("S2", "subsampling: sum of each 2x2 block times a trainable coefficient, plus a trainable "
+           "bias, then the squashing function", (6, 14, 14)),
+    ("C3", "16 convolutions 5x5, each reading the S2 maps of C3_TABLE", (16, 10, 10)),
+    ("S4", "subsampling as S2", (16, 5, 5)),
+    ("C5", "120 convolutions 5x5 over all 16 maps (1x1 outputs)", (120, 1, 1)),
+    ("F6", "84 units, fully connected", (84,)),
+    ("output", "10 Euclidean RBF units, each with a fixed 7x12 bitmap code (84 values of +-1); "
+               "not trained", (10,)),
+)
+
+
+def lenet5_1998_param_counts():
+    """Trainable parameters of each layer of LeNet-5 as published; see ``LENET5_1998``.
+
+    C-layers have one 5x5 kernel per (input map, output map) pair they connect and one bias per
+    output map; S-layers one coefficient and one bias per map; F6 a weight per input and a bias
+    per unit; the RBF output has none (its codes are fixed). The squashing function is the
+    scaled tanh 1.7159 tanh(2a/3) and has no parameters.
+
+    Returns a dict name -> count, in layer order: C1 156, S2 12, C3 1,516 (2,416 with every
+    S2 map connected, as in d2l's network), S4 32, C5 48,120, F6 10,164, output 0; 60,000 in all.
+    """
+    k = 5 * 5
+    return {
+        "C1": 6 * (1 * k + 1),
+        "S2": 6 * 2,
+        "C3": sum(len(inputs) * k + 1 for inputs in C3_TABLE),
+        "S4": 16 * 2,
+        "C5": 120 * (16 * k + 1),
+        "F6": 84 * (120 + 1),
+        "output": 0,
+    }
 
 
 def simple_convnet(*, in_channels=1, input_size=28, num_filters=30, kernel_size=5, hidden=100,
@@ -426,7 +505,7 @@ def dense_net(hidden=(74, 43), *, in_features=784, num_classes=10, activation="r
     - seed: seeds the initial weights
     - dtype: float32 or float64
     """
-    acts = {"relu": (ReLU, "he"), "sigmoid": (Sigmoid, "xavier")}
+    acts = {"relu": (ReLU, "he"), "sigmoid": (Sigmoid, "lecun")}
     if activation not in acts:
         raise ValueError(f"activation must be 'relu' or 'sigmoid', got {activation!r}")
     act, init = acts[activation]

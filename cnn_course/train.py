@@ -15,6 +15,8 @@ From a shell: ``python -m cnn_course.train --model lenet-modern --epochs 1``.
 """
 
 import argparse
+import math
+import numbers
 import time
 from dataclasses import dataclass, field
 
@@ -27,7 +29,8 @@ from cnn_course.models import MODELS, build_model
 from cnn_course.optim import SGD, Adam, Momentum
 
 __all__ = ["History", "batches", "iterate_minibatches", "predict", "accuracy", "evaluate", "fit",
-           "OPTIMIZERS", "make_optimizer", "train_mnist", "main"]
+           "cosine_schedule", "step_schedule", "OPTIMIZERS", "make_optimizer", "train_mnist",
+           "main"]
 
 
 @dataclass
@@ -138,8 +141,51 @@ def evaluate(model, data, *, batch_size=1000):
     return total_loss / len(x), correct / len(x)
 
 
+def cosine_schedule(lr, epochs, *, lr_min=0.0):
+    """Return a cosine learning-rate schedule for ``fit``: a function t -> learning rate.
+
+    lr(t) = lr_min + (lr - lr_min) * (1 + cos(pi * t / epochs)) / 2, where t is the position
+    in training counted in epochs (0.5 is half-way through the first epoch): ``lr`` at the
+    start, ``lr_min`` at the end of the last epoch, falling smoothly in between.
+
+    >>> schedule = cosine_schedule(3e-3, 5)
+    >>> schedule(0.0), schedule(2.5)
+    (0.003, 0.0015)
+    """
+    lr = _positive(lr, "lr")
+    epochs = _positive(epochs, "epochs")
+    if not isinstance(lr_min, numbers.Real) or isinstance(lr_min, bool) or not 0 <= lr_min <= lr:
+        raise ValueError(f"lr_min must be a number in [0, lr], got {lr_min!r}")
+
+    def schedule(t):
+        t = min(max(float(t), 0.0), epochs)
+        return lr_min + (lr - lr_min) * (1 + math.cos(math.pi * t / epochs)) / 2
+    return schedule
+
+
+def step_schedule(lr, step_epochs, gamma=0.1):
+    """Return a step-decay schedule for ``fit``: ``lr`` times gamma**(whole epochs // step_epochs).
+
+    >>> step_schedule(2e-3, 2, 0.5)(4.5)
+    0.0005
+    """
+    lr = _positive(lr, "lr")
+    step_epochs = as_int(step_epochs, "step_epochs", minimum=1)
+    gamma = _positive(gamma, "gamma")
+
+    def schedule(t):
+        return lr * gamma ** (int(t) // step_epochs)
+    return schedule
+
+
+def _positive(value, name):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value > 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)
+
+
 def fit(model, train_data, test_data=None, *, epochs, batch_size, optimizer, seed=0,
-        progress=True):
+        progress=True, lr_schedule=None):
     """Train ``model`` with mini-batch gradient descent; return a History.
 
     Inputs:
@@ -152,6 +198,9 @@ def fit(model, train_data, test_data=None, *, epochs, batch_size, optimizer, see
     - optimizer: an optimiser from cnn_course.optim; it updates model.params in place
     - seed: seeds the shuffling (epoch e uses the generator seeded with (seed, e))
     - progress: show a tqdm progress bar per epoch (notebook or terminal)
+    - lr_schedule: None (keep ``optimizer.lr``), or a function t -> learning rate, where t is
+      the position in training in epochs (epoch e, batch b of n: t = e + b / n); before each
+      step ``optimizer.lr`` is set to lr_schedule(t). See ``cosine_schedule``, ``step_schedule``.
 
     Returns a History with per-epoch train_loss, train_acc, test_acc and seconds.
     """
@@ -165,6 +214,9 @@ def fit(model, train_data, test_data=None, *, epochs, batch_size, optimizer, see
     if not hasattr(optimizer, "step"):
         raise TypeError(f"optimizer must have a step(params, grads) method, "
                         f"got {type(optimizer).__name__}")
+    if lr_schedule is not None and not callable(lr_schedule):
+        raise TypeError(f"lr_schedule must be a function of the epoch position t, "
+                        f"got {type(lr_schedule).__name__}")
     n_batches = -(-len(x) // batch_size)
     history = History()
     for epoch in range(epochs):
@@ -174,7 +226,11 @@ def fit(model, train_data, test_data=None, *, epochs, batch_size, optimizer, see
         total_loss, correct = 0.0, 0
         start = time.perf_counter()
         with bar:
-            for xb, yb in iterate_minibatches(x, labels, batch_size, shuffle=True, rng=rng):
+            for b, (xb, yb) in enumerate(iterate_minibatches(x, labels, batch_size,
+                                                              shuffle=True, rng=rng)):
+                if lr_schedule is not None:
+                    optimizer.lr = _positive(lr_schedule(epoch + b / n_batches),
+                                             "lr_schedule(t)")
                 logits = model.forward(xb)
                 loss = model.loss_layer.forward(logits, yb)
                 model.backward()

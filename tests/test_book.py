@@ -65,7 +65,8 @@ def test_interactive_figures_render_their_static_html_view(built_book, toc, repo
             f"{page}: loads require.js or the ipywidgets HTML manager")
         source = repo_root / f"{page}.ipynb"
         if source.is_file() and "cnn-widget" in source.read_text(encoding="utf-8"):
-            assert 'class="cnn-widget"' in text, f"{page}: its interactive figures are missing"
+            assert re.search(r'class="cnn-widget[" ]', text), (
+                f"{page}: its interactive figures are missing")
 
 
 def _placeholder_payload(repo_root):
@@ -88,7 +89,7 @@ def test_figures_are_computed_at_build_time_not_the_stored_placeholders(built_bo
         assert placeholder not in text, (
             f"{page}: shows the stored placeholder instead of a computed figure (is "
             "execute_notebooks still 'cache' in _config.yml?)")
-        if 'class="cnn-widget"' in text:
+        if re.search(r'class="cnn-widget[" ]', text):
             frames = set(re.findall(r"data:image/(?:png|webp);base64,([A-Za-z0-9+/=]{200,})",
                                     text))
             assert len(frames) >= 2, f"{page}: its interactive figures have no computed frames"

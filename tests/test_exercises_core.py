@@ -435,3 +435,25 @@ def test_same_code_without_source_compares_the_compiled_code():
         inspect.getsource(namespace["_original"])
     assert core.same_code(namespace["_original"], _original)
     assert not core.same_code(namespace["_edited2"], _original)
+
+
+def test_only_the_learners_code_counts_against_the_time_limit(registered, monkeypatch):
+    import time
+
+    def slow_checker(fn):
+        time.sleep(0.5)                       # the checker's own work (e.g. running mistakes)
+        return _apply(fn) is not None and "ok"
+
+    ex = registered(slow_checker, time_limit=0.3)
+    assert ex.check(lambda x: x.copy()).passed
+    fb = ex.check(lambda x: time.sleep(5))
+    assert "stopped after 0.3 s: your code was still running on case 2x3 input" in fb.message
+
+    # a learner's function the checker calls directly still meets the check's safety net
+    monkeypatch.setattr(core, "CHECKER_ALLOWANCE", 0.3)
+
+    def direct(fn):
+        fn()
+
+    fb = registered(direct, time_limit=0.2).check(lambda: time.sleep(5))
+    assert "the check did not finish within 0.5 s" in fb.message

@@ -6,7 +6,8 @@ import pytest
 from cnn_course.gradcheck import check_model, numerical_gradient, rel_error
 from cnn_course.layers import (AvgPool2D, Conv2D, ConvReLUPool2D, Dense, Flatten, MaxPool2D,
                                ReLU, Sigmoid)
-from cnn_course.models import (Sequential, build_model, count_params, dense_net, lenet5,
+from cnn_course.models import (C3_TABLE, LENET5_1998, Sequential, build_model, count_params,
+                               dense_net, gradient_norms, lenet5, lenet5_1998_param_counts,
                                load_params, save_params, simple_convnet)
 
 
@@ -17,7 +18,7 @@ def _batch(shape, seed=0, dtype=np.float64):
 # ---------------------------------------------------------------- architectures
 
 
-def test_lenet5_has_the_published_parameter_count():
+def test_lenet5_has_d2ls_parameter_count():
     # conv 6*1*25+6, conv 16*6*25+16, dense 400*120+120, 120*84+84, 84*10+10 (d2l: 61,706)
     assert count_params(lenet5("classic")) == 156 + 2416 + 48120 + 10164 + 850 == 61706
     assert lenet5("modern").num_params() == 61706
@@ -36,6 +37,37 @@ def test_lenet5_variants_differ_only_in_activation_and_pooling():
     conv1 = lenet5("classic")[0]
     assert conv1.params["W"].shape == (6, 1, 5, 5) and conv1.padding == (2, 2)
     assert lenet5("modern")[0].padding == (2, 2)
+
+
+def test_published_lenet5_counts_60000_parameters_with_1516_in_c3():
+    counts = lenet5_1998_param_counts()
+    assert list(counts) == [name for name, *_ in LENET5_1998[1:]]
+    assert counts == {"C1": 156, "S2": 12, "C3": 1516, "S4": 32, "C5": 48120, "F6": 10164,
+                      "output": 0}
+    assert sum(counts.values()) == 60000
+    # with every S2 map connected, C3 would have d2l's 2,416 parameters
+    assert 16 * (6 * 25 + 1) == 2416 == lenet5("classic")[3].params["W"].size + 16
+
+
+def test_c3_table_is_lecuns_table_1():
+    assert len(C3_TABLE) == 16 and all(len(set(t)) == len(t) for t in C3_TABLE)
+    assert [len(t) for t in C3_TABLE] == [3] * 6 + [4] * 9 + [6]
+    assert C3_TABLE[0] == (0, 1, 2) and C3_TABLE[5] == (5, 0, 1) and C3_TABLE[9] == (3, 4, 5, 0)
+    # every S2 map feeds 10 of the 16 C3 maps (6*3 + 9*4 + 6 = 60 connections)
+    assert [sum(m in t for t in C3_TABLE) for m in range(6)] == [10] * 6
+
+
+def test_classic_lenet_uses_lecun_normal_and_modern_uses_he_normal():
+    # fan_in of the first dense layer is 400: std sqrt(1/400) = 0.05 against sqrt(2/400)
+    for variant, std in (("classic", np.sqrt(1 / 400)), ("modern", np.sqrt(2 / 400))):
+        W = lenet5(variant, seed=0)[-5].params["W"]        # Dense(400->120)
+        assert W.shape == (400, 120)
+        assert W.std() == pytest.approx(std, rel=0.02), variant
+    # "lecun" is the scheme Saito calls "xavier": the same numbers
+    a = lenet5("classic", seed=4).params["0.W"]
+    from cnn_course.layers import init_weights
+    b = init_weights((6, 1, 5, 5), 25, 150, init="xavier", rng=np.random.default_rng(4))
+    np.testing.assert_array_equal(a, b)
 
 
 def test_fused_modern_lenet_equals_the_layer_by_layer_network():
@@ -250,3 +282,16 @@ def test_saved_file_loads_without_pickle(tmp_path):
     with np.load(tmp_path / "d.npz", allow_pickle=False) as f:
         assert sorted(f.files) == ["1.W", "1.b", "3.W", "3.b"]
         assert f["1.W"].dtype == np.float32
+
+
+def test_gradient_norms_vanish_in_the_classic_lenet_and_not_in_the_modern_one():
+    x, labels = _batch((16, 1, 28, 28), seed=5, dtype=np.float32), np.arange(16) % 10
+    classic = gradient_norms(lenet5("classic", seed=0), x, labels)
+    modern = gradient_norms(lenet5("modern", seed=0), x, labels)
+    assert list(classic) == ["0.W", "3.W", "7.W", "9.W", "11.W"]
+    assert list(modern) == ["0.W", "1.W", "3.W", "5.W", "7.W"]
+    model = lenet5("modern", seed=0)
+    norms = gradient_norms(model, x, labels)
+    assert norms["0.W"] == pytest.approx(float(np.linalg.norm(model.grads["0.W"])))
+    assert classic["11.W"] / classic["0.W"] > 100
+    assert modern["7.W"] / modern["0.W"] < 10

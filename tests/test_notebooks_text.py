@@ -265,6 +265,46 @@ def _ch4(pick):
     return value
 
 
+def _ch4_max_changes_more():
+    """How many of the 100 digits max pooling (4x4 windows) changes more than average pooling
+    does, after a one-pixel shift, computed digit by digit."""
+    import numpy as np
+
+    from cnn_course.data import load_mnist
+    from cnn_course.topics.invariance import pooling_shift_study
+    from cnn_course.topics.kernels import get_kernel
+
+    images, _ = load_mnist("test", subset=100, download=False)
+    K = get_kernel("vertical edge", dtype=np.float32)
+    studies = [pooling_shift_study(im, K, pool_size=4, shifts=range(4)) for im in images]
+    return str(int(sum(s.max[1] > s.avg[1] for s in studies)))
+
+
+def _ch4_digit(kind):
+    def value():
+        import numpy as np
+
+        from cnn_course.data import load_mnist
+        from cnn_course.topics.invariance import pooling_shift_study
+        from cnn_course.topics.kernels import get_kernel
+
+        images, labels = load_mnist("test", subset=100, download=False)
+        digit = _ch4_explorer_digit(images, labels)
+        study = pooling_shift_study(digit, get_kernel("vertical edge", dtype=np.float32),
+                                    pool_size=4, shifts=range(3))
+        return f"{float(getattr(study, kind)[1]):.3f}"
+    return value
+
+
+def _ch4_explorer_digit(images, labels):
+    """The digit chapter 4's explorer and tables use: the cell that defines ``digit``."""
+    nb = _notebook(BOOK / "04_pooling.ipynb")
+    source = next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"
+                  and re.search(r"^digit = ", "".join(c["source"]), re.M))
+    line = re.search(r"^digit = (.*)$", source, re.M).group(1)
+    return eval(line, {"images": images, "labels": labels, "np": __import__("numpy")})
+
+
 def _ch6_subset_test_acc():
     output = _stored_output("06_lenet.ipynb", "history.test_acc[e]")
     return re.findall(r"test acc (\d\.\d+)", output)[-1]
@@ -319,6 +359,9 @@ NUMBERS = [
     ("04_pooling", "changes the pooled features by {}, not far from",
      _ch4(lambda s: s[0].max[2]), True),
     ("04_pooling", "not far from the {} of the raw map", _ch4(lambda s: s[0].raw[2]), True),
+    ("04_pooling", "than average pooling for {} of the 100 digits", _ch4_max_changes_more, True),
+    ("04_pooling", "is one of them ({} against", _ch4_digit("max"), True),
+    ("04_pooling", "against {} in the last table", _ch4_digit("avg"), True),
     ("06_lenet", "classified correctly, is {}.", _ch6_subset_test_acc, False),
     ("06_lenet", "With all the data, {} epochs", _ch6_full("epochs"), False),
     ("06_lenet", "give a test accuracy of {}.", _ch6_full("acc"), False),

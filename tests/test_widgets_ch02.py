@@ -4,6 +4,8 @@ That they render, every control changes the picture and the book's frame counts:
 tests/test_widgets_contract.py.
 """
 
+import re
+
 import numpy as np
 import pytest
 
@@ -39,8 +41,93 @@ def test_formula_caption_flags_a_stride_that_does_not_divide():
     _, odd = fig.render(size=8, kernel_size=3, padding=0, stride=2)
     _, none = fig.render(size=5, kernel_size=4, padding=0, stride=1, dilation=2)
     assert "→ output 4×4" in even and "= 4" in even and "does not divide" not in even
-    assert "floor(5/2) + 1 = 3" in odd and "does not divide" in odd and "1 of them" in odd
-    assert "→ no output: the window spans 7" in none
+    assert "floor(5/2) + 1 = 3" in odd and "does not divide" in odd and "1 of them input" in odd
+    assert "15 of the 64 input pixels are never read" in odd and "no input lost" not in odd
+    assert "→ no output: the window spans 7" in none and "all 25 input pixels" in none
+
+
+def _no_image(figure, dpi):
+    return b""
+
+
+def _frames(fig, live=False):
+    """(values, caption, painted) for every precomputed frame (every live value if ``live``):
+    painted counts the input cells the figure paints purple ("never read")."""
+    import itertools
+
+    names = list(fig.controls)
+    pools = [fig.controls[n].values if live else fig.controls[n].static_values for n in names]
+    for combo in itertools.product(*pools):
+        values = dict(zip(names, combo))
+        _, caption = fig.render(_encode=_no_image, **values)
+        rgb = fig.draw.grid_in.image.get_array()[..., :3]
+        painted = int(np.all(np.isclose(rgb, w.UNREAD_INPUT[:3]), axis=-1).sum())
+        yield values, caption, painted
+
+
+LOST = re.compile(r"(\d+) of the (\d+) input pixels are never read")
+
+
+def _check_caption_against_painted(values, caption, painted):
+    found = LOST.findall(caption)
+    if "no output" in caption:              # no window fits: nothing is read
+        n = values.get("size", 9)
+        assert painted == n * n and f"all {n * n} input pixels are never read" in caption
+    elif painted:
+        assert [int(v) for v in found[0]][:1] == [painted] and len(found) == 1, (values, caption)
+        assert "no input lost" not in caption, (values, caption)
+    else:
+        assert not found, (values, caption)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},                                                                   # section 2.4
+    {"controls": ("padding", "dilation"), "size": 9, "kernel_size": 3,    # section 2.6
+     "padding": 0, "stride": 1, "dilation": 2, "static": {"dilation": [1, 2, 3, 4]}}],
+    ids=["2.4", "2.6"])
+def test_caption_and_painted_pixels_agree_on_every_precomputed_frame(kwargs):
+    fig = w.padding_stride_explorer(**kwargs)
+    seen = {"skipped": 0, "no input lost": 0}
+    for values, caption, painted in _frames(fig):
+        _check_caption_against_painted(values, caption, painted)
+        seen["skipped"] += "windows skip the pixels between them" in caption
+        seen["no input lost"] += "no input lost" in caption
+    if not kwargs:     # the frames the review found: stride larger than the kernel's span
+        assert seen["skipped"] == 36 and seen["no input lost"] > 0
+
+
+def test_caption_and_painted_pixels_agree_on_every_live_setting():
+    fig = w.padding_stride_explorer()
+    for values, caption, painted in _frames(fig, live=True):
+        _check_caption_against_painted(values, caption, painted)
+        n = values["size"]
+        g = rf.window_geometry(n, values["kernel_size"], values["padding"], values["stride"],
+                               values["dilation"])
+        if g["out"]:
+            counts = rf.window_counts(n, values["kernel_size"], values["padding"],
+                                      values["stride"], values["dilation"])
+            assert painted == int((counts == 0).sum()), values
+
+
+def test_window_counts_are_the_input_gradient_of_an_all_ones_convolution():
+    for n, k, p, s, d in [(8, 3, 0, 1, 1), (8, 3, 2, 1, 1), (8, 1, 1, 2, 1), (9, 3, 0, 2, 2)]:
+        counts = rf.window_counts(n, k, p, s, d)
+        x, K = np.zeros((1, 1, n, n)), np.ones((1, 1, k, k))
+        y = F.conv2d(x, K, stride=s, padding=p, dilation=d)
+        dx = F.conv2d_backward(np.ones_like(y), x, K, stride=s, padding=p, dilation=d)[0]
+        assert np.array_equal(counts, dx[0, 0].astype(int))
+        g = rf.window_geometry(n, k, p, s, d)
+        read = np.array(g["read"][p:p + n])
+        assert np.array_equal(counts > 0, read[:, None] & read[None, :])
+        assert g["unread"] == [i for i in range(n) if not read[i]]
+
+
+@pytest.mark.parametrize("stack", list(w.RF_STACKS)[1:])
+def test_impulse_response_is_the_input_gradient(stack):
+    specs = w.RF_STACKS[stack][:4]
+    r, centre = rf.impulse_response(specs, 32)
+    g, centre_g = rf.input_gradient_support(specs, 32)
+    assert centre == centre_g and np.allclose(r, g, atol=1e-15)
 
 
 def test_padding_stride_explorer_draws_the_padded_grid_and_the_output_grid():

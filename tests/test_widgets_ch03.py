@@ -12,6 +12,7 @@ import pytest
 
 from cnn_course import functional as F
 from cnn_course.topics.images import rgb_shapes
+from cnn_course.topics.kernels import get_kernel
 from cnn_course.widgets.ch03_channels import (block_explorer, channel_explorer,
                                               demo_filter_bank, plot_channels)
 
@@ -65,6 +66,17 @@ def test_demo_filter_bank_has_the_documented_shapes_and_dtype():
     assert not W[1, 2].any()
 
 
+def test_vertical_edge_filter_has_chapter_1s_sign():
+    # the review found the Sobel kernel with the opposite sign to chapter 1's "vertical edge"
+    W, _ = demo_filter_bank()
+    ch1 = get_kernel("vertical edge")
+    for c in range(3):
+        np.testing.assert_array_equal(np.sign(W[0, c]), np.sign(ch1))
+    step = np.zeros((1, 3, 8, 8), dtype=np.float32)
+    step[..., 4:] = 1.0                                  # dark left, bright right
+    assert F.conv2d(step, W[:1]).max() > 0 and F.conv2d(step, W[:1]).min() == 0
+
+
 def test_channel_explorer_accepts_a_gray_image_and_a_custom_bank():
     rng = np.random.default_rng(0)
     x = rng.random((1, 10, 10))
@@ -92,6 +104,19 @@ def test_block_explorer_captions_the_shapes():
     assert "2 filters -> 2 output channels" in caption
     _, caption = fig.render(C=4, FN=3, N=2)
     assert "(2, 4, 7, 7)" in caption and "(2, 3, 5, 5)" in caption
+
+
+def test_block_view_writes_the_star_of_cross_correlation_not_the_asterisk():
+    # the notation box: a layer computes X ⋆ W (cross-correlation); X * W is true convolution
+    import matplotlib.pyplot as plt
+
+    from cnn_course.widgets.ch03_channels import draw_blocks
+
+    fig = plt.figure()
+    draw_blocks(fig, C=3, FN=2, N=1)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    plt.close(fig)
+    assert r"$\star$" in texts and "*" not in texts
 
 
 def test_plot_channels_rejects_an_image_that_is_not_rgb():

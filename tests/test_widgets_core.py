@@ -36,7 +36,18 @@ def test_bundle_has_live_static_and_fixed_text_parts():
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/plain"] == ("Interactive figure: demo | controls: shift (6 values), "
                                     "cmap (2 values)")
-    assert bundle["text/html"].startswith('<div class="cnn-widget">')
+    # its picture is an image in a colour map: on a dark page it keeps its colours
+    assert bundle["text/html"].startswith('<div class="cnn-widget cnn-keep-colours">')
+
+
+def test_only_figures_whose_colours_carry_values_keep_their_colours_on_a_dark_page():
+    def line(fig, shift):
+        fig.add_subplot().plot([0, shift])
+
+    plain = InteractiveFigure(line, {"shift": Slider(range(3), description="shift")},
+                              title="a line", figsize=(2, 2))
+    assert plain.static_html().startswith('<div class="cnn-widget">')
+    assert 'cnn-keep-colours' in _figure().static_html().split(">", 1)[0]
 
 
 def test_static_player_has_a_frame_for_every_combination():

@@ -79,7 +79,7 @@ def _chain_detail(got, expected, step, fields):
 # --- 1. conv_output_size ---------------------------------------------------------------------
 
 OUTPUT_SIZE_CASES = [  # (H, W, FH, FW, P, S)
-    (7, 7, 3, 3, 0, 2),     # the notes' second example
+    (7, 7, 3, 3, 0, 2),     # Saito's second example (ch. 7)
     (4, 4, 3, 3, 1, 1),     # the first
     (28, 31, 5, 5, 2, 3),   # the third: H != W
     (8, 10, 3, 5, 0, 2),    # H != W and FH != FW; the stride does not divide the height
@@ -132,8 +132,8 @@ def _alexnet_detail(got):
         if fields:
             off.append(f"{_join(fields)} for {name}")
     if tuple(got[3]) != expected[3]:
-        off.append("the sizes of part (d) (every n in the range with no row left unread, in "
-                   "increasing order)")
+        off.append("the sizes of part (d) (every n in the range with no row left unread; "
+                   "any order)")
     return ("Not right: " + "; ".join(off) + ". For each input: OH = (n + 2P - 11) // 4 + 1, "
             "and the rows never read are what is left after the last window.") if off else ""
 

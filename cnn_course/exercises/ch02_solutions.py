@@ -104,8 +104,8 @@ def _size_strings(H, W, FH, FW, P=0, S=1):
 CONV_OUTPUT_SIZE_MISTAKES = [
     Mistake(_size_height_for_width,
             "OW must use W, not H: the width of the output depends on the width of the input. "
-            "One of the notes writes OW = (H + 2P - FW)/S + 1; that is a typo, which only a "
-            "square input hides.", why="the notes' typo: OW from H"),
+            "A common typo writes OW = (H + 2P - FW)/S + 1; only a square input hides it.",
+            why="a common typo: OW from H"),
     Mistake(_size_square_kernel,
             "OW must use the filter's width FW, not its height FH: a filter need not be "
             "square.", why="OW from FH"),
@@ -161,7 +161,7 @@ ALEXNET_SIZES_MISTAKES = [
 
 SAME_PADS_MISTAKES = [
     Mistake(((3, 2), (2, 2)),
-            "That keeps the size too, and it is the convention of d2l and of one of the notes: "
+            "That keeps the size too, and it is d2l's convention: "
             "the extra row on top. This exercise asks for the course's convention, which is "
             "also TensorFlow's padding='SAME' and PyTorch's padding='same': the extra row at "
             "the bottom. Swap the two values for the rows.",

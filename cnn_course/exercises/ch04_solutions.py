@@ -527,8 +527,8 @@ MAX_BACKWARD_MISTAKES = [
                     "to the first maximum only (np.argmax)."),
     Mistake(_ties_split_equally, why="an equal split between tied maxima (a valid subgradient)",
             message="at a tie you split dout[n, c, i, j] equally between the tied maxima. That "
-                    "is a valid subgradient (section 4.5: any split that adds up to the window's "
-                    "gradient is), so your reasoning is right; but this exercise asks for the "
+                    "is a valid subgradient (section 4.5: any split into non-negative shares of the "
+                    "window's gradient is), so your reasoning is right; but this exercise asks for the "
                     "convention of layers.MaxPool2D and PyTorch, the whole gradient to the first "
                     "maximum row by row (np.argmax), so that dx equals the engine's."),
     Mistake(_ties_to_last_max, why="the last tied maximum gets the gradient (a valid subgradient)",

@@ -303,7 +303,7 @@ INPUT_GRAD_MISTAKES = [
     Mistake(_input_grad_notes_padding,
             "dy was padded by pad, as the input was; that lines up only when K = 2*pad + 1. Pad "
             "dy by K - 1 - pad on each side (or by K - 1, and crop pad entries at the end).",
-            why="padded dy by pad (the notes' recipe) instead of K - 1 - pad"),
+            why="padded dy by pad (Weidman's recipe, ch. 5) instead of K - 1 - pad"),
     Mistake(_input_grad_no_sum,
             "only one term reached each input (= instead of +=?): an input meets up to K outputs "
             "and its gradient is the sum of dy[o] * w[k] over all of them.",

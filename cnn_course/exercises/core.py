@@ -34,8 +34,10 @@ wrong function on a case's inputs (or returns the registered wrong values), and 
 
 The harness cannot be fooled by accident or stopped:
 
-- every check runs under a time limit (``Exercise.time_limit``, 10 s unless the exercise says
-  otherwise; a correct answer takes well under 1 s) and an endless loop becomes feedback;
+- the learner's code runs under a time limit (``Exercise.time_limit`` seconds in all, 10 unless
+  the exercise says otherwise; a correct answer takes well under 1 s; the checker's own work is
+  not counted, and a wider safety net stops the whole check) and an endless loop becomes
+  feedback;
   ``sys.exit()`` and other escapes become feedback too, while Ctrl-C (KeyboardInterrupt) still
   interrupts;
 - expected values come from private code: the reference solutions, or ``reference(module)``, a
@@ -72,6 +74,7 @@ import signal
 import sys
 import textwrap
 import threading
+import time
 
 import numpy as np
 
@@ -247,32 +250,74 @@ class _Timeout(BaseException):
 class _State(threading.local):
     exercise = None   # the Exercise being checked
     case = None       # the case ``call`` is running
+    budget = None     # seconds the learner's code may still run in this check
 
 
 _STATE = _State()
 
 
+#: Seconds the checker's own work (reference code, running the registered mistakes) may add
+#: to a check before the whole check is stopped: a safety net, not a limit on the learner.
+CHECKER_ALLOWANCE = 120.0
+
+# The running time limits, innermost last: [deadline (perf_counter s), kind]. One SIGALRM timer
+# is armed for the earliest deadline; "learner" limits time the learner's code (in ``call``),
+# the "check" limit the whole check.
+_DEADLINES = []
+_PREVIOUS_HANDLER = [None]
+
+
+def _arm():
+    earliest = min(deadline for deadline, _ in _DEADLINES)
+    signal.setitimer(signal.ITIMER_REAL, max(earliest - time.perf_counter(), 1e-4))
+
+
+def _expire(signum, frame):
+    now = time.perf_counter()
+    expired = [kind for deadline, kind in _DEADLINES if deadline <= now + 1e-3]
+    raise _Timeout("learner" if "learner" in expired else (expired or ["check"])[0])
+
+
 @contextlib.contextmanager
-def _time_limit(seconds):
-    """Raise _Timeout in this block after ``seconds`` (main thread of a Unix process only;
-    elsewhere, or when another timer is already running, no limit is set)."""
+def _time_limit(seconds, kind="check"):
+    """Raise _Timeout(kind) in this block after ``seconds``; limits nest (main thread of a Unix
+    process only; elsewhere, or when a timer that is not ours is running, no limit is set)."""
     usable = (seconds and hasattr(signal, "setitimer")
               and threading.current_thread() is threading.main_thread()
-              and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+              and (_DEADLINES or signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)))
     if not usable:
         yield
         return
-
-    def stop(signum, frame):
-        raise _Timeout()
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    if not _DEADLINES:
+        _PREVIOUS_HANDLER[0] = signal.signal(signal.SIGALRM, _expire)
+    entry = [time.perf_counter() + seconds, kind]
+    _DEADLINES.append(entry)
+    _arm()
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        _DEADLINES.remove(entry)
+        if _DEADLINES:
+            _arm()
+        else:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, _PREVIOUS_HANDLER[0])
+
+
+@contextlib.contextmanager
+def _learner_code():
+    """Time the learner's code against what is left of the check's time limit (the checker's
+    own work is not counted)."""
+    budget = _STATE.budget
+    if budget is None:
+        yield
+        return
+    start = time.perf_counter()
+    try:
+        with _time_limit(max(budget, 1e-3), "learner"):
+            yield
+    finally:
+        _STATE.budget = budget - (time.perf_counter() - start)
 
 
 @dataclasses.dataclass
@@ -298,10 +343,10 @@ class Exercise:
         if answer is None or answer is Ellipsis:
             return Feedback(self.id, "not attempted",
                             "not attempted yet: fill in your answer, then run this check.")
-        outer = _STATE.exercise, _STATE.case
-        _STATE.exercise, _STATE.case = self, None
+        outer = _STATE.exercise, _STATE.case, _STATE.budget
+        _STATE.exercise, _STATE.case, _STATE.budget = self, None, self.time_limit
         try:
-            with _time_limit(self.time_limit):
+            with _time_limit(self.time_limit + CHECKER_ALLOWANCE, "check"):
                 message = self.checker(answer)
         except NotAttempted as e:
             return Feedback(self.id, "not attempted", str(e) or (
@@ -309,13 +354,18 @@ class Exercise:
                 "then run this check."))
         except Fail as e:
             return self._failed(f'{e}\nStuck? hint("{self.id}") gives a hint.')
-        except _Timeout:
+        except _Timeout as e:
             where = f" on case {_STATE.case}" if _STATE.case else ""
+            if e.args and e.args[0] == "check":
+                return self._failed(
+                    f"stopped: the check did not finish within "
+                    f"{self.time_limit + CHECKER_ALLOWANCE:g} s{where}. If your code has no "
+                    "loop that never ends, the machine may be busy: run the check again.")
             return self._failed(
                 f"stopped after {self.time_limit:g} s: your code was still running{where}. "
-                "A correct answer takes well under a second, so look for a loop that never "
-                "ends (a `while` whose condition never changes, an index that is never "
-                "advanced) or a loop over far more elements than the input has.")
+                "Look for a loop that never ends (a `while` whose condition never changes, an "
+                "index that is never advanced) or a loop over far more elements than the "
+                "input has.")
         except KeyboardInterrupt:
             raise
         except SystemExit as e:
@@ -327,7 +377,7 @@ class Exercise:
         except BaseException as e:  # GeneratorExit and other escapes
             return self._failed(f"your code escaped the check with {type(e).__name__}: {e}")
         finally:
-            _STATE.exercise, _STATE.case = outer
+            _STATE.exercise, _STATE.case, _STATE.budget = outer
         return Feedback(self.id, "passed", (message or "correct, well done.") + _tamper_note())
 
     def _failed(self, message):
@@ -376,7 +426,8 @@ def call(function, *args, case, may_alias=False, **kwargs):
     pristine = copy.deepcopy((args, kwargs))
     _STATE.case = case
     try:
-        result = function(*args, **kwargs)
+        with _learner_code():
+            result = function(*args, **kwargs)
     except NotImplementedError:
         raise NotAttempted() from None
     except (Exception, SystemExit) as e:

@@ -11,7 +11,9 @@ They sit between the engine (which they import) and the book machinery (``widget
 - ``conv1d``           ch. 5  1-D convolution loops and their gradients, derived by hand
 - ``transposed``       ch. 5  transposed convolution as the input gradient of a convolution
 - ``inspect_model``    ch. 6  feature maps, confusion matrices, transformed digits, model comparisons
+- ``experiments``      ch. 6  the measured experiments (schedules, ablation, augmentation, Weidman's
+                              and Saito's networks): their networks and tables of stored results
 """
 
 __all__ = ["kernels", "receptive_field", "images", "costs", "invariance", "conv1d",
-           "transposed", "inspect_model"]
+           "transposed", "inspect_model", "experiments"]

@@ -26,7 +26,7 @@ from cnn_course import functional as F
 from cnn_course._validation import as_int, as_pair
 
 __all__ = ["RFLayer", "receptive_field", "same_padding", "full_padding", "window_geometry",
-           "input_gradient_support"]
+           "window_counts", "impulse_response", "input_gradient_support"]
 
 
 class RFLayer(NamedTuple):
@@ -171,6 +171,9 @@ def window_geometry(n, kernel_size, padding=0, stride=1, dilation=1):
     - read: bool list over the padded axis, True where some window tap lands
     - leftover: (padded - span) % stride, the positions after the last window that the
       floor in the output-size formula drops (0 if the stride divides evenly)
+    - unread: the input positions (0 to n - 1, padding not counted) that no tap reads: after
+      the last window, or skipped between windows when the stride is larger than the span
+      (or between the holes of a dilated kernel)
     """
     padded = n + 2 * padding
     span = dilation * (kernel_size - 1) + 1
@@ -181,8 +184,55 @@ def window_geometry(n, kernel_size, padding=0, stride=1, dilation=1):
         for a in range(kernel_size):
             read[s + a * dilation] = True
     leftover = (padded - span) % stride if out else 0
+    unread = [i for i in range(n) if not read[padding + i]]
     return {"padded": padded, "span": span, "out": out, "starts": starts, "read": read,
-            "leftover": leftover}
+            "leftover": leftover, "unread": unread}
+
+
+def _impulses(size):
+    """A batch of size*size images (N, 1, size, size), image i*size + j is 1 at (i, j) only."""
+    return np.eye(size * size).reshape(size * size, 1, size, size)
+
+
+def window_counts(size, kernel_size, padding=0, stride=1, dilation=1):
+    """How many windows of a convolution read each pixel of a size x size input: forward only.
+
+    Each input pixel in turn is an impulse (1 there, 0 elsewhere; all of them as one batch)
+    fed through ``conv2d`` with an all-ones kernel: every window that reads the pixel outputs 1,
+    every other window 0, so the sum of the outputs counts the windows. 0 means never read.
+
+    Inputs:
+    - size: the input is size x size; kernel_size, padding, stride, dilation: ints or pairs
+
+    Returns an int array of shape (size, size).
+    """
+    kh, kw = as_pair(kernel_size, "kernel_size", minimum=1)
+    y = F.conv2d(_impulses(size), np.ones((1, 1, kh, kw)), stride=stride, padding=padding,
+                 dilation=dilation)
+    return np.rint(y.sum(axis=(1, 2, 3))).astype(int).reshape(size, size)
+
+
+def impulse_response(specs, size):
+    """What one output pixel of a stack of convolutions reads from each input pixel: forward.
+
+    Each input pixel in turn is an impulse (one batch of size*size images) pushed through the
+    stack, all weights 1/k^2 and no bias; the output pixel nearest the centre of the last layer
+    keeps, for each input pixel, how strongly it responds. The stack is linear, so this is
+    exactly the gradient that ``input_gradient_support`` finds backward (chapter 5).
+
+    Inputs:
+    - specs: (kernel_size, stride, dilation) per layer (square kernels)
+    - size: the input is size x size
+
+    Returns (r, (ci, cj)): r of shape (size, size), nonzero exactly on the pixels that the
+    output pixel (ci, cj) depends on.
+    """
+    x = _impulses(size)
+    for k, s, d in specs:
+        x = F.conv2d(x, np.full((1, 1, k, k), 1.0 / (k * k)), stride=s, dilation=d)
+    OH, OW = x.shape[2:]
+    ci, cj = (OH - 1) // 2, (OW - 1) // 2
+    return x[:, 0, ci, cj].reshape(size, size), (ci, cj)
 
 
 def input_gradient_support(specs, size):

@@ -15,12 +15,27 @@ Computed the way the backward pass computes it (no new idea needed):
 
 The adjoint relation ``<conv2d(x, W), y> == <x, conv_transpose2d(y, W)>`` is what makes it
 the transpose; the tests check it numerically.
+
+With stride s > 1 a convolution maps s different input sizes to the same output size (stride 2,
+kernel 3, padding 1 maps 5x5 and 6x6 to 3x3), so "the" transpose must be told which size to
+return. ``conv_transpose2d`` returns the smallest; ``conv2d_input_grad`` takes the size, and
+``conv_transpose2d_dilated`` takes PyTorch's ``output_padding`` (extra rows and columns at the
+bottom and right).
+
+The same map in the index form of the backward pass (the *fractionally strided* view, 微步卷积):
+insert s - 1 zeros between the entries of y (``dilate``), pad by FH - 1 on each side, and
+cross-correlate with stride 1 with the filters flipped by 180 degrees and their channel axes
+swapped; then crop the convolution's padding.
 """
+
+import numpy as np
 
 from cnn_course import functional as F
 from cnn_course._validation import as_pair, check_float_array, check_same_dtype
 
-__all__ = ["conv2d_input_grad", "conv_transpose2d", "conv_transpose2d_output_size"]
+__all__ = ["conv2d_input_grad", "conv_transpose2d", "conv_transpose2d_dilated",
+           "conv_transpose2d_output_size", "dilate",
+           "bilinear_kernel", "upsample_bilinear"]
 
 
 def _check_input_grad_args(dy, W, x_shape):
@@ -102,3 +117,94 @@ def conv_transpose2d_output_size(n, k, stride=1, padding=0):
     out = tuple((n_ - 1) * s - 2 * p + k_ for n_, k_, s, p in zip(*args))
     pair_given = any(isinstance(a, (tuple, list)) for a in (n, k, stride, padding))
     return out if pair_given else out[0]
+
+
+def dilate(y, stride):
+    """Insert stride - 1 zeros between neighbouring entries of y along its last two axes.
+
+    Inputs:
+    - y: array of shape (N, FN, H, W)
+    - stride: int or (h, w) pair
+
+    Returns:
+    - d: of shape (N, FN, (H - 1)*sh + 1, (W - 1)*sw + 1), d[..., i*sh, j*sw] = y[..., i, j]
+      and zeros elsewhere
+    """
+    check_float_array(y, "y", 4, where="dilate")
+    sh, sw = as_pair(stride, "stride", minimum=1)
+    N, FN, H, Wd = y.shape
+    d = np.zeros((N, FN, (H - 1) * sh + 1, (Wd - 1) * sw + 1), dtype=y.dtype)
+    d[:, :, ::sh, ::sw] = y
+    return d
+
+
+def conv_transpose2d_dilated(x, W, stride=1, padding=0, output_padding=0):
+    """Transposed convolution computed as a fractionally strided convolution (微步卷积).
+
+    The index form of the input gradient (chapter 5.4), for any stride: put stride - 1 zeros
+    between the entries of x, pad with FH - 1 rows (FW - 1 columns) of zeros on each side plus
+    ``output_padding`` more at the bottom (right), cross-correlate with stride 1 with every
+    filter rotated by 180 degrees and the channel axes swapped, and crop ``padding`` from each
+    side. Equal to ``conv2d_input_grad(x, W, (N, C, OH, OW), stride, padding)``.
+
+    Inputs:
+    - x: feature maps, of shape (N, FN, H, W)
+    - W: filters, of shape (FN, C, FH, FW), as in conv_transpose2d
+    - stride, padding, output_padding: ints or (h, w) pairs; 0 <= output_padding < stride,
+      as in PyTorch's ConvTranspose2d
+
+    Returns:
+    - y: of shape (N, C, OH, OW), OH = (H - 1)*stride - 2*padding + FH + output_padding
+    """
+    check_float_array(x, "x", 4, where="conv_transpose2d_dilated")
+    check_float_array(W, "W", 4, where="conv_transpose2d_dilated")
+    check_same_dtype("conv_transpose2d_dilated", x=x, W=W)
+    FN, C, FH, FW = W.shape
+    if x.shape[1] != FN:
+        raise ValueError(f"conv_transpose2d_dilated: x has {x.shape[1]} channels but W expects "
+                         f"{FN} (x.shape={x.shape}, W.shape={W.shape})")
+    stride = as_pair(stride, "stride", minimum=1)
+    ph, pw = as_pair(padding, "padding", minimum=0)
+    oph, opw = as_pair(output_padding, "output_padding", minimum=0)
+    if oph >= stride[0] or opw >= stride[1]:
+        raise ValueError(f"conv_transpose2d_dilated: output_padding={output_padding} must be "
+                         f"smaller than the stride {stride}")
+    OH, OW = conv_transpose2d_output_size(x.shape[2:], (FH, FW), stride, (ph, pw))
+    OH, OW = OH + oph, OW + opw
+    if OH < 1 or OW < 1:
+        raise ValueError(f"conv_transpose2d_dilated: padding={padding} is too large: the "
+                         f"output would be {OH}x{OW} (x.shape={x.shape}, W.shape={W.shape})")
+    d = dilate(x, stride)
+    full = np.pad(d, ((0, 0), (0, 0), (FH - 1, FH - 1 + oph), (FW - 1, FW - 1 + opw)))
+    W_flipped = W.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]          # (C, FN, FH, FW)
+    out = F.conv2d(full, np.ascontiguousarray(W_flipped))
+    return out[:, :, ph:ph + OH, pw:pw + OW]
+
+
+def bilinear_kernel():
+    """The 4x4 kernel of 2x bilinear upsampling, outer([1/4, 3/4, 3/4, 1/4]), as (1, 1, 4, 4).
+
+    Used with stride 2 and padding 1, each output pixel blends its two nearest input pixels
+    per axis with weights 3/4 and 1/4.
+    """
+    k1 = np.array([0.25, 0.75, 0.75, 0.25])
+    return np.outer(k1, k1)[None, None]
+
+
+def upsample_bilinear(x):
+    """2x bilinear upsampling of each channel of x (N, C, H, W), edges clamped.
+
+    ``conv_transpose2d`` with ``bilinear_kernel()`` treats the pixels outside the image as 0,
+    so its border comes out dim (a constant image of ones gives 3/4 on the edges and 9/16 in
+    the corners). Repeating the border pixels once (``np.pad(mode="edge")``) before and
+    cropping the 2 extra pixels on each side after removes that; the result is what image
+    libraries call bilinear resizing (PyTorch's ``interpolate(..., mode="bilinear",
+    align_corners=False)``).
+
+    Returns an array of shape (N, C, 2H, 2W).
+    """
+    check_float_array(x, "x", 4, where="upsample_bilinear")
+    N, C, H, Wd = x.shape
+    xe = np.pad(x.reshape(N * C, 1, H, Wd), ((0, 0), (0, 0), (1, 1), (1, 1)), mode="edge")
+    up = conv_transpose2d(xe, bilinear_kernel().astype(x.dtype), stride=2, padding=1)
+    return up[:, :, 2:-2, 2:-2].reshape(N, C, 2 * H, 2 * Wd)

@@ -40,7 +40,12 @@ WINDOW = ORANGE                   # the highlighted window (orange)
 # --------------------------------------------------------------------------- geometry
 
 def _formula(n, k, p, s, d, g, axis="OH = OW"):
-    """The output-size formula with the numbers filled in."""
+    """The output-size formula with the numbers filled in, and what the windows leave unread.
+
+    The warning comes from the taps' coverage (``g["read"]``, ``g["unread"]``), the same cells
+    the figure paints purple: input pixels after the last window, and those skipped between
+    windows when the stride is larger than the window's span.
+    """
     if d == 1:
         inside = f"{n} + 2·{p} − {k}"
     else:
@@ -48,16 +53,31 @@ def _formula(n, k, p, s, d, g, axis="OH = OW"):
     num = g["padded"] - g["span"]
     if g["out"] == 0:
         return (f"no output: the window spans {g['span']} but the padded input has only "
-                f"{g['padded']} pixels ({inside} = {num} < 0); conv_output_size raises.")
+                f"{g['padded']} pixels ({inside} = {num} < 0), so all {n * n} input pixels "
+                "are never read (purple); conv_output_size raises.")
     text = f"{axis} = floor(({inside}) / {s}) + 1 = floor({num}/{s}) + 1 = {g['out']}"
     if d != 1:
         text += f"   (dilated span d(k−1)+1 = {d}·{k - 1}+1 = {g['span']})"
-    r = g["leftover"]
+    r, unread = g["leftover"], g["unread"]
     if r:
-        lost = sum(1 for i in range(g["padded"] - r, g["padded"]) if p <= i < p + n)
-        where = (f"{lost} of them real input pixels" if lost else "only padding, no input lost")
-        text += (f"   ⚠ {s} does not divide {num}: the last {r} row(s)/column(s) are never "
-                 f"read ({where})")
+        tail = sum(1 for i in range(g["padded"] - r, g["padded"]) if p <= i < p + n)
+        text += (f"   ⚠ {s} does not divide {num}: the last {r} row(s)/column(s) of the padded "
+                 "input are never read (" + (f"{tail} of them input" if tail else
+                                             "only padding") + ")")
+        if not unread:
+            text += "; no input lost"
+    if unread:
+        lost = n * n - (n - len(unread)) ** 2
+        which = ("rows and columns " if len(unread) > 1 else "row and column ")
+        text += (f"   ⚠ {lost} of the {n * n} input pixels are never read (purple): input "
+                 + which + ", ".join(map(str, unread)))
+        last_tap = max(i for i, read in enumerate(g["read"]) if read)
+        if any(p + i < last_tap for i in unread):
+            if s > g["span"]:
+                text += (f"; the stride {s} is larger than the window's span {g['span']}, so "
+                         "the windows skip the pixels between them")
+            else:
+                text += "; the holes between the dilated taps are never filled"
     return text
 
 
@@ -174,10 +194,12 @@ def padding_stride_explorer(controls=("size", "kernel_size", "padding", "stride"
     sliders = {}
     for name in controls:
         allowed = list(EXPLORER_RANGES[name])
-        unit = " pixels" if name in ("size", "kernel_size", "padding") else ""
+        in_pixels = name in ("size", "kernel_size", "padding")
         sliders[name] = Slider(allowed, value=start[name], description=LABELS[name],
                                static_values=[v for v in thin[name] if v in allowed],
-                               texts=[f"{LABELS[name]}: {v}{unit}" for v in allowed])
+                               texts=[f"{LABELS[name]}: {v}"
+                                      + (f" pixel{'' if v == 1 else 's'}" if in_pixels else "")
+                                      for v in allowed])
     fixed = {name: v for name, v in start.items() if name not in sliders}
     return InteractiveFigure(_PaddingStrideScene(fixed), sliders,
                              title="padding, stride and output size", figsize=(7.2, 4.2))

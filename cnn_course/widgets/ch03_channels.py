@@ -27,7 +27,10 @@ __all__ = ["CHANNEL_NAMES", "FILTER_NAMES", "demo_filter_bank", "plot_channels",
 CHANNEL_NAMES = ("R", "G", "B")
 FILTER_NAMES = ("vertical edges", "red minus green", "blurred brightness")
 
-_SOBEL_X = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype=np.float64)
+# Sobel's vertical-edge kernel with chapter 1's sign (``kernels.get_kernel("vertical edge")``,
+# [-1, 0, 1] in each row): positive where the value rises from left to right. Many texts
+# print it the other way round, [[1, 0, -1], ...]; that only flips the sign of the map.
+_SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64)
 _BOX = np.full((3, 3), 1 / 9)
 
 
@@ -35,7 +38,8 @@ def demo_filter_bank(dtype=np.float32):
     """A hand-made filter bank for RGB images: 3 filters of shape (3, 3, 3), and their biases.
 
     - filter 0, vertical edges: the same Sobel kernel (divided by 4) on every channel, so it
-      sums the edges of R, G and B;
+      sums the edges of R, G and B; its sign is chapter 1's "vertical edge" kernel's
+      ([-1, 0, 1] in each row): positive where a channel rises from left to right;
     - filter 1, red minus green: a 3x3 average of R minus the same average of G (B ignored);
       positive on red, negative on green, about zero where both are bright (yellow);
     - filter 2, blurred brightness: the average of each channel weighted by its luma weight
@@ -159,7 +163,8 @@ def draw_blocks(fig, C=3, FN=2, N=1, H=7, W=7, FH=3, FW=3):
     ax.text(x_f + FW / 2, y_low - 1.2, f"W: ({FN}, {C}, {FH}, {FW})", ha="center", va="top",
             fontsize=11)
     ax.text(x_b + 0.5, y_low - 2.4, f"b: ({FN}, 1, 1)", ha="center", va="top", fontsize=11)
-    ax.text(x_star, mid + H / 2, "*", ha="center", va="center", fontsize=22)
+    # the notation box's star: cross-correlation, what the layer computes (* is true convolution)
+    ax.text(x_star, mid + H / 2, r"$\star$", ha="center", va="center", fontsize=34)
     ax.text(x_b - 0.9, mid + H / 2, "+", ha="center", va="center", fontsize=18)
     top = max(ys[0] + H + C * _DEPTH[1], f_top + FH + C * _DEPTH[1]) + 0.8
     bottom = min(ys[-1] - 2.4, y_low - 4.0)

@@ -134,8 +134,8 @@ def pooling_explorer(image, kernel=None):
 def backward_demo_input():
     """The 7x7 input of the backward explorer: small integers with ties (float64, (1, 1, 7, 7)).
 
-    Built so that the 2x2 windows include ties and, with 3x3 windows and stride 2, one pixel
-    is the maximum of two overlapping windows.
+    Built so that the 2x2 windows include ties and, with 3x3 windows and stride 2, the 8 at
+    (4, 2) lies in four overlapping windows: the only maximum of three, tied in the fourth.
     """
     x = np.array([[1, 3, 2, 2, 0, 1, 4],
                   [2, 9, 5, 4, 6, 6, 1],

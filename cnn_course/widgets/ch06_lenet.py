@@ -276,7 +276,8 @@ def plot_stage_maps(model, image, *, channels=6):
             if c - 1 < out.shape[0]:
                 ax.imshow(out[c - 1], cmap="viridis")
             if c == 1:
-                ax.set_ylabel(f"{name}\n{out.shape[1]}x{out.shape[2]}", fontsize=FONT["small"])
+                short = name.split()[0].rstrip(":")    # "conv1", "pool1": fits the row
+                ax.set_ylabel(f"{short}\n{out.shape[1]}x{out.shape[2]}", fontsize=FONT["small"])
             if r == 0:
                 ax.set_title(f"channel {c - 1}", fontsize=FONT["small"])
     fig.tight_layout()

@@ -41,7 +41,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from cnn_course.widgets.style import PHONE_MIN_SCALE, SCALE
+from cnn_course.widgets.style import PHONE_MIN_SCALE, SCALE, shows_values
 
 __all__ = ["MAX_FRAMES", "Scene", "Control", "Slider", "Dropdown", "Checkbox", "FrozenBackground",
            "freeze_background", "figure_png", "figure_webp", "InteractiveFigure"]
@@ -362,7 +362,8 @@ class InteractiveFigure:
         first_image, first_caption = index[default_key]
         data = {"index": index, "images": images, "captions": captions, "title": self.title}
         width, height = self.css_size
-        root = "cnn-widget cnn-keep-colours" if self.keep_colours else "cnn-widget"
+        keep = self.keep_colours or shows_values(self.figure)   # colours that carry values
+        root = "cnn-widget cnn-keep-colours" if keep else "cnn-widget"
         parts = [f'<div class="{root}">', '<div class="cnn-widget-controls">']
         for name, control in self.controls.items():
             parts.append(_static_control_html(name, control))

@@ -19,7 +19,9 @@ and colours from here, so that figure text is readable wherever the course shows
   fallback for a figure without one (its titles and axis labels).
 - **Dark pages.** Figures keep a white background; ``book/_static/cnn_widgets.css`` shows
   them with inverted lightness (hues kept) on a dark page, except figures marked as
-  ``KEEP_COLOURS`` (true-colour pictures, e.g. an RGB image), which get a frame instead.
+  ``KEEP_COLOURS``, which are shown as they are, dimmed on a frame: true-colour pictures
+  (``keep_colours``) and every figure whose colours carry values (``shows_values``: an image
+  or colour mesh, such as a digit or a feature map), whose meaning inversion would flip.
 
 In IPython (Jupyter, and the book's execution) ``use_course_style()`` also makes matplotlib's
 inline figures use this style: ``SCALE``x PNGs with their CSS size and alt text in the output.
@@ -40,7 +42,7 @@ __all__ = ["CSS_DPI", "SCALE", "MIN_FONT_PT", "FONT", "CONTENT_PX", "WIDGET_PAD_
            "PHONE_MIN_SCALE", "OKABE_ITO", "ORANGE", "SKY", "GREEN", "YELLOW", "BLUE",
            "VERMILLION", "PURPLE", "BLACK", "GREY", "DIVERGING", "pastel", "RC", "text_px",
            "css_width", "smallest_text", "set_alt", "get_alt", "describe", "KEEP_COLOURS",
-           "keep_colours", "png_bytes", "use_course_style"]
+           "shows_values", "keep_colours", "png_bytes", "use_course_style"]
 
 #: CSS pixels per inch of figure: a figure of W inches is shown W * CSS_DPI CSS px wide.
 CSS_DPI = 80
@@ -164,6 +166,16 @@ def get_alt(fig):
     return getattr(fig, "_cnn_alt", None) or describe(fig)
 
 
+def shows_values(fig):
+    """True when colours in ``fig`` carry values (an image or a colour mesh: a digit, a feature
+    map, a colour scale): inverting its lightness on a dark page would invert their meaning,
+    so such a figure is shown as it is, dimmed on a frame, like ``keep_colours``."""
+    from matplotlib.collections import QuadMesh
+
+    return any(ax.images or any(isinstance(c, QuadMesh) for c in ax.collections)
+               for ax in fig.axes)
+
+
 def keep_colours(fig):
     """Mark a figure whose colours are its content: shown as is on dark pages (framed)."""
     fig._cnn_keep_colours = True
@@ -211,7 +223,7 @@ def png_bytes(fig, *, dpi=None, tight=False, colors=256, alt=None):
     info = PngImagePlugin.PngInfo()
     if alt:
         info.add_text("Description", alt)
-    if getattr(fig, "_cnn_keep_colours", False):
+    if getattr(fig, "_cnn_keep_colours", False) or shows_values(fig):
         info.add_text("cnn-class", KEEP_COLOURS)
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True, pnginfo=info)
