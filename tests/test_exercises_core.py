@@ -457,3 +457,18 @@ def test_only_the_learners_code_counts_against_the_time_limit(registered, monkey
 
     fb = registered(direct, time_limit=0.2).check(lambda: time.sleep(5))
     assert "the check did not finish within 0.5 s" in fb.message
+
+
+def test_switched_off_engine_functions_say_why_and_come_back():
+    from cnn_course import functional as F
+
+    original = F.conv2d
+    with core.switched_off(F, ("conv2d",), "the exercise asks for the loops."):
+        with pytest.raises(RuntimeError, match="functional.conv2d is switched off in this "
+                                               "exercise: the exercise asks for the loops."):
+            F.conv2d(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 2, 2)))
+    assert F.conv2d is original and core.tampering() == []
+    with pytest.raises(KeyError):
+        with core.switched_off("cnn_course.functional", ("conv2d",), "x"):
+            raise KeyError("the block fails")
+    assert F.conv2d is original

@@ -139,3 +139,27 @@ def test_shift_table_lists_every_study():
     assert "max 2x2" in lines[0] and "avg 3x3" in lines[0] and "map" in lines[0]
     assert len(lines) == 3
     assert isinstance(studies[0], ShiftStudy) and "feature map" in str(studies[0])
+
+
+def test_equivariance_agreement_counts_the_positions_where_shifting_commutes():
+    from cnn_course.topics.invariance import equivariance_agreement
+
+    rng = np.random.default_rng(3)
+    K = rng.normal(size=(3, 2))
+    blank_margin = np.zeros((12, 11))
+    blank_margin[3:7, 3:6] = rng.normal(size=(4, 3))
+    assert equivariance_agreement(blank_margin, K, 2, 1) == (10 * 10, 10 * 10)
+    full = rng.normal(size=(9, 8)) + 0.5
+    agree, total = equivariance_agreement(full, K, 2, -1)
+    assert total == 7 * 7 and agree < total          # content pushed out at the border
+    # brute force: every position compared by hand
+    y = np.array([[np.sum(full[i:i + 3, j:j + 2] * K) for j in range(7)] for i in range(7)])
+    shifted = np.zeros_like(full)
+    shifted[2:, :-1] = full[:-2, 1:]
+    y_s = np.array([[np.sum(shifted[i:i + 3, j:j + 2] * K) for j in range(7)]
+                    for i in range(7)])
+    y_then = np.zeros_like(y)
+    y_then[2:, :-1] = y[:-2, 1:]
+    assert agree == int(np.isclose(y_s, y_then).sum())
+    with pytest.raises(ValueError, match=r"must be 2-D, got shapes \(1, 9, 8\)"):
+        equivariance_agreement(full[None], K, 1, 1)

@@ -10,14 +10,13 @@ the cases are non-square, with several channels and a batch larger than 1 where 
 takes them, and strides that do not divide.
 """
 
-import contextlib
-
 import numpy as np
 
 from cnn_course import functional as _live_engine
 from cnn_course.exercises import ch03_solutions as sol
 from cnn_course.exercises.core import (Fail, call, exercise, expect_array, expect_int,
-                                       expect_value, fail, known_mistakes, reference)
+                                       expect_value, fail, known_mistakes, reference,
+                                       switched_off)
 
 __all__ = ["check_corr2d_multi_in", "check_corr2d_multi_in_out", "check_add_bias",
            "check_conv1x1", "COST_CASES", "check_conv_cost", "check_stack_vs_7x7",
@@ -32,26 +31,12 @@ def _engine():
     return reference("cnn_course.functional")
 
 
-@contextlib.contextmanager
 def _without_engine_conv():
     """While the block runs, ``F.conv2d`` (and ``F.conv2d_forward``) raise a RuntimeError that
     says the exercise asks for the computation itself; the originals come back afterwards."""
-    saved = {name: getattr(_live_engine, name) for name in _ENGINE_CONV}
-
-    def blocked(name):
-        def conv(*args, **kwargs):
-            raise RuntimeError(f"F.{name} is switched off in this exercise: it asks you to "
-                               "compute the convolution yourself (F.corr2d, slicing, np.sum, "
-                               "np.tensordot and np.einsum are all fine).")
-        return conv
-
-    try:
-        for name in _ENGINE_CONV:
-            setattr(_live_engine, name, blocked(name))
-        yield
-    finally:
-        for name, original in saved.items():
-            setattr(_live_engine, name, original)
+    return switched_off(_live_engine, _ENGINE_CONV,
+                        "it asks you to compute the convolution yourself (F.corr2d, slicing, "
+                        "np.sum, np.tensordot and np.einsum are all fine).")
 
 
 def _call_own(function, *args, case, **kwargs):

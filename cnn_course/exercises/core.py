@@ -81,6 +81,7 @@ import numpy as np
 __all__ = ["REGISTRY", "ATTEMPTED", "DEFAULT_TIME_LIMIT", "Fail", "NotAttempted",
            "UnknownExercise", "Mistake", "Feedback", "Hint", "Exercise", "exercise", "call",
            "known_mistakes", "expect_array", "expect_value", "expect_int", "fail", "same_code",
+           "switched_off",
            "reference", "tampering", "get", "check", "hint", "solution",
            "solution_source"]
 
@@ -666,6 +667,30 @@ def _close(a, b, rtol, atol):
 
 def _fmt(x):
     return f"{float(x):.6g}"
+
+
+@contextlib.contextmanager
+def switched_off(module, names, reason):
+    """While the block runs, each engine function ``module.<name>`` raises a RuntimeError that
+    says it is switched off and why (``reason``: what the exercise asks for, and what is fine to
+    use instead); the originals come back afterwards. For exercises that ask for a computation
+    the engine already has: a checker runs the learner's function inside this block."""
+    live = module if not isinstance(module, str) else importlib.import_module(module)
+    short = live.__name__.rsplit(".", 1)[-1]
+    saved = {name: getattr(live, name) for name in names}
+
+    def blocked(name):
+        def off(*args, **kwargs):
+            raise RuntimeError(f"{short}.{name} is switched off in this exercise: {reason}")
+        return off
+
+    try:
+        for name in names:
+            setattr(live, name, blocked(name))
+        yield
+    finally:
+        for name, original in saved.items():
+            setattr(live, name, original)
 
 
 # --- private reference code -----------------------------------------------------------------

@@ -27,8 +27,8 @@ import numpy as np
 from cnn_course import functional as F
 from cnn_course._validation import as_int
 
-__all__ = ["shift_image", "feature_change", "fraction_changed", "edge_map",
-           "ShiftStudy", "pooling_shift_study", "shift_table"]
+__all__ = ["shift_image", "equivariance_agreement", "feature_change", "fraction_changed",
+           "edge_map", "ShiftStudy", "pooling_shift_study", "shift_table"]
 
 
 def shift_image(x, dy, dx):
@@ -69,6 +69,27 @@ def _check_pair(before, after, where):
         raise ValueError(f"{where}: before.shape={before.shape} and after.shape={after.shape} "
                          "differ; compare features of the same shape")
     return before, after
+
+
+def equivariance_agreement(image, kernel, dy, dx):
+    """How far a cross-correlation is shift-equivariant on ``image``: (agree, total).
+
+    Shift the image by (dy, dx) and correlate it with ``kernel``, or correlate first and shift
+    the feature map (``shift_image``: zeros enter, what leaves is lost); ``agree`` counts the
+    positions where the two feature maps are equal (to float tolerance), of ``total``.
+
+    Inputs:
+    - image: array of shape (H, W); kernel: array of shape (FH, FW)
+    - dy, dx: the shift in whole pixels (down and right when positive)
+    """
+    image, kernel = np.asarray(image), np.asarray(kernel)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError(f"equivariance_agreement: image and kernel must be 2-D, got shapes "
+                         f"{image.shape} and {kernel.shape}")
+    first_shift = F.corr2d(shift_image(image, dy, dx), kernel)
+    first_correlate = shift_image(F.corr2d(image, kernel), dy, dx)
+    agree = np.isclose(first_shift, first_correlate)
+    return int(agree.sum()), int(agree.size)
 
 
 def feature_change(before, after):
