@@ -193,3 +193,15 @@ def shared_data(monkeypatch, shared_data_dir):
 
     monkeypatch.setenv(data.ENV_VAR, str(shared_data_dir))
     return shared_data_dir
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch, the optional oracle: tests that use it are skipped where it is not installed,
+    except under .ci/oracle (CNN_COURSE_ORACLE=1), where a missing torch is an error."""
+    if os.environ.get("CNN_COURSE_ORACLE") == "1":
+        import torch
+
+        return torch
+    return pytest.importorskip(
+        "torch", reason="PyTorch is not installed: run .ci/oracle (it installs torch==2.13.0)")

@@ -163,3 +163,19 @@ def test_equivariance_agreement_counts_the_positions_where_shifting_commutes():
     assert agree == int(np.isclose(y_s, y_then).sum())
     with pytest.raises(ValueError, match=r"must be 2-D, got shapes \(1, 9, 8\)"):
         equivariance_agreement(full[None], K, 1, 1)
+
+
+def test_distinct_responses_counts_the_kinds_of_position_a_layer_tells_apart():
+    from cnn_course.layers import Conv2D
+    from cnn_course.topics.invariance import distinct_responses
+
+    layer = Conv2D.create(2, 4, 3, padding=1, rng=np.random.default_rng(0))
+    ones = np.ones((1, 2, 7, 6), dtype=np.float32)
+    # zero padding: inside, four edges, four corners
+    assert distinct_responses(layer, ones) == 9
+    no_padding = Conv2D.create(2, 4, 3, padding=0, rng=np.random.default_rng(0))
+    assert distinct_responses(no_padding, ones) == 1
+    ramp = np.arange(2 * 5 * 4, dtype=np.float32).reshape(1, 2, 5, 4)
+    assert distinct_responses(no_padding, ramp) == 3 * 2
+    with pytest.raises(ValueError, match=r"shape \(1, C, H, W\), got \(2, 2, 7, 6\)"):
+        distinct_responses(layer, np.ones((2, 2, 7, 6)))

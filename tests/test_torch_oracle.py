@@ -10,7 +10,6 @@ torch is a failure. Elsewhere, without torch, they are skipped with that reason.
 """
 
 import importlib
-import os
 
 import numpy as np
 import pytest
@@ -32,16 +31,6 @@ POOL_CASES = [  # x shape, kernel_size, stride, padding
     ((3, 6, 28, 28), 2, 2, 0),                          # LeNet's pooling (tiling windows)
     ((2, 2, 9, 8), (3, 2), (1, 2), (1, 0)),
 ]
-
-
-@pytest.fixture(scope="module")
-def torch():
-    if os.environ.get("CNN_COURSE_ORACLE") == "1":
-        import torch                                    # .ci/oracle: torch must be there
-
-        return torch
-    return pytest.importorskip(
-        "torch", reason="PyTorch is not installed: run .ci/oracle (it installs torch==2.13.0)")
 
 
 def tier(name):

@@ -183,17 +183,7 @@ def test_upsample_bilinear_clamps_the_edges():
                                [0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3])
 
 
-# --- PyTorch as an oracle (optional: skipped without torch, as in test_torch_oracle.py) -------
-
-@pytest.fixture(scope="module")
-def torch():
-    import os
-
-    if os.environ.get("CNN_COURSE_ORACLE") == "1":
-        import torch
-        return torch
-    return pytest.importorskip(
-        "torch", reason="PyTorch is not installed: run .ci/oracle (it installs torch==2.13.0)")
+# --- PyTorch as an oracle (optional: the `torch` fixture of conftest.py skips without it) ------
 
 
 @pytest.mark.torch

@@ -2,8 +2,9 @@
 
 jupyter-cache matches an executed notebook by its code cells only, so after a change to
 cnn_course/ a warm cache would serve stale figures. This puts the cache in
-_build/.jupyter_cache/<hash of cnn_course/**/*.py, book/measured/*.json and
-requirements.txt>/ instead: a changed package or stored measurement means a fresh execution.
+_build/.jupyter_cache/<hash of cnn_course/**/*.py, book/measured/* (the JSON results and
+the trained weights) and requirements.txt>/ instead: a changed package or stored measurement
+means a fresh execution.
 """
 
 import hashlib
@@ -13,7 +14,7 @@ from pathlib import Path
 def _cache_key(app, config):
     root = Path(app.srcdir)
     digest = hashlib.sha256()
-    inputs = sorted(root.glob("cnn_course/**/*.py")) + sorted(root.glob("book/measured/*.json"))
+    inputs = sorted(root.glob("cnn_course/**/*.py")) + sorted(root.glob("book/measured/*.*"))
     for path in inputs + [root / "requirements.txt"]:
         if path.is_file():
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())

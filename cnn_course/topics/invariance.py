@@ -27,7 +27,8 @@ import numpy as np
 from cnn_course import functional as F
 from cnn_course._validation import as_int
 
-__all__ = ["shift_image", "equivariance_agreement", "feature_change", "fraction_changed",
+__all__ = ["shift_image", "equivariance_agreement", "distinct_responses", "feature_change",
+           "fraction_changed",
            "edge_map", "ShiftStudy", "pooling_shift_study", "shift_table"]
 
 
@@ -90,6 +91,26 @@ def equivariance_agreement(image, kernel, dy, dx):
     first_correlate = shift_image(F.corr2d(image, kernel), dy, dx)
     agree = np.isclose(first_shift, first_correlate)
     return int(agree.sum()), int(agree.size)
+
+
+def distinct_responses(layer, x, *, decimals=4):
+    """How many kinds of position a layer tells apart on one input: the number of different
+    output vectors (all channels at one position, rounded to ``decimals``) across the positions.
+
+    On a constant input a convolution gives the same vector everywhere it sees only the input;
+    zero padding makes the border positions differ, so the count measures what the layer knows
+    about where it is.
+
+    Inputs:
+    - layer: anything with ``forward`` mapping (1, C, H, W) to (1, FN, OH, OW), e.g. a Conv2D
+    - x: array of shape (1, C, H, W)
+    """
+    x = np.asarray(x)
+    if x.ndim != 4 or x.shape[0] != 1:
+        raise ValueError(f"distinct_responses: x must have shape (1, C, H, W), got {x.shape}")
+    y = layer.forward(x)[0]
+    per_position = y.reshape(y.shape[0], -1).T            # (OH*OW, FN): one row per position
+    return int(len(np.unique(per_position.round(decimals), axis=0)))
 
 
 def feature_change(before, after):
