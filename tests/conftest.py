@@ -25,8 +25,11 @@ HTML_DIR = BUILD_DIR / "html"
 SCREENSHOT_DIR = BUILD_DIR / "screenshots"
 VENDORED_MATHJAX = REPO / "book" / "_vendor" / "mathjax" / "tex-mml-chtml.js"
 
+# Both editions (.ci/build_book.py: English in _build/html/, Chinese in _build/html/zh_CN/).
 # --all: a fresh Sphinx environment, so warnings of unchanged pages are reported again
-BUILD_COMMAND = ["build", "-W", "-n", "--keep-going", "--all", "."]
+BUILD_COMMAND = [str(REPO / ".ci" / "build_book.py"), "-W", "-n", "--keep-going", "--all"]
+# The editions' roots below _build/html/ ("" is the English book), and their <html lang>.
+EDITIONS = {"": "en", "zh_CN/": "zh-CN"}
 
 
 def toc_pages():
@@ -70,11 +73,24 @@ def pytest_generate_tests(metafunc):
     if "chapter_page" in metafunc.fixturenames:
         metafunc.parametrize("chapter_page", [p for p in toc_pages() if is_chapter(p)],
                              scope="module")
+    # the same pages in both editions: "book/04_pooling" and "zh_CN/book/04_pooling"
+    if "edition_page" in metafunc.fixturenames:
+        metafunc.parametrize("edition_page", [e + p for e in EDITIONS for p in toc_pages()],
+                             scope="module")
+    if "edition_chapter" in metafunc.fixturenames:
+        metafunc.parametrize("edition_chapter", [e + p for e in EDITIONS for p in toc_pages()
+                                                 if is_chapter(p)], scope="module")
 
 
 @pytest.fixture(scope="session")
 def repo_root():
     return REPO
+
+
+@pytest.fixture(scope="session")
+def editions():
+    """The book's editions: root below _build/html/ ("" is English) -> its <html lang>."""
+    return dict(EDITIONS)
 
 
 @pytest.fixture(scope="session")
@@ -112,8 +128,7 @@ def _run_build():
         log += vendor.stdout + vendor.stderr
         if vendor.returncode != 0:
             return BookBuild(vendor.returncode, log, time.perf_counter() - start)
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    build = subprocess.run([str(jupyter_book), *BUILD_COMMAND], cwd=REPO,
+    build = subprocess.run([sys.executable, *BUILD_COMMAND], cwd=REPO,
                            capture_output=True, text=True)
     log += build.stdout + build.stderr
     return BookBuild(build.returncode, log, time.perf_counter() - start)
@@ -121,7 +136,8 @@ def _run_build():
 
 @pytest.fixture(scope="session")
 def built_book():
-    """Build the book once per test run (`jupyter-book build -W -n --keep-going --all .`)."""
+    """Build the book once per test run, both editions (`.ci/build_book.py -W -n --keep-going
+    --all`)."""
     BUILD_DIR.mkdir(exist_ok=True)
     run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
     stamp = BUILD_DIR / ".test-build.json"

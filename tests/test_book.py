@@ -33,11 +33,14 @@ def test_toc_and_book_folder_list_the_same_pages(toc, repo_root):
     assert not unlisted, f"pages in book/ missing from _toc.yml (uncomment or add them): {unlisted}"
 
 
-def test_every_toc_page_is_built(built_book, toc):
+def test_every_toc_page_is_built(built_book, toc, editions):
+    """In both editions: English in _build/html/, Chinese in _build/html/zh_CN/."""
     if not built_book.ok:
         pytest.fail("the book did not build; see test_book_builds_with_warnings_as_errors")
-    for page in toc:
-        assert (built_book.html_dir / f"{page}.html").is_file(), f"{page} has no HTML page"
+    for root in editions:
+        for page in toc:
+            assert (built_book.html_dir / f"{root}{page}.html").is_file(), \
+                f"{root}{page} has no HTML page"
 
 
 def test_built_pages_load_no_resource_from_another_host(built_book):
@@ -52,13 +55,15 @@ def test_built_pages_load_no_resource_from_another_host(built_book):
     assert not offenders, f"pages that load resources from other hosts: {offenders}"
 
 
-def test_interactive_figures_render_their_static_html_view(built_book, toc, repo_root):
+def test_interactive_figures_render_their_static_html_view(built_book, toc, repo_root,
+                                                          editions):
     """myst-nb prefers text/html over the ipywidgets view (nb_mime_priority_overrides): no page
-    may contain a widget view, which would need the ipywidgets HTML manager and a kernel."""
+    may contain a widget view, which would need the ipywidgets HTML manager and a kernel.
+    Both editions."""
     if not built_book.ok:
         pytest.fail("the book did not build; see test_book_builds_with_warnings_as_errors")
-    for page in toc:
-        text = (built_book.html_dir / f"{page}.html").read_text(encoding="utf-8")
+    for root, page in [(root, page) for root in editions for page in toc]:
+        text = (built_book.html_dir / f"{root}{page}.html").read_text(encoding="utf-8")
         assert "application/vnd.jupyter.widget-view+json" not in text, (
             f"{page}: a widget view was rendered instead of its static text/html version")
         assert "require.min.js" not in text and "embed-amd" not in text, (
@@ -78,13 +83,14 @@ def _placeholder_payload(repo_root):
 
 
 def test_figures_are_computed_at_build_time_not_the_stored_placeholders(built_book, toc,
-                                                                         repo_root):
+                                                                         repo_root, editions):
     """The stored notebooks carry a 1x1 placeholder instead of each frame (tests/
-    test_notebooks_stored.py); the book must show the frames its own execution computed."""
+    test_notebooks_stored.py); the book must show the frames its own execution computed, in
+    both editions."""
     if not built_book.ok:
         pytest.fail("the book did not build; see test_book_builds_with_warnings_as_errors")
     placeholder = _placeholder_payload(repo_root)
-    for page in toc:
+    for page in [root + page for root in editions for page in toc]:
         text = (built_book.html_dir / f"{page}.html").read_text(encoding="utf-8")
         assert placeholder not in text, (
             f"{page}: shows the stored placeholder instead of a computed figure (is "
@@ -109,3 +115,7 @@ def test_exercises_are_numbered_per_chapter(built_book, toc):
                             r'Exercise ([\d.]+)', text)
         assert titles == [f"{chapter}.{k}" for k in range(1, len(titles) + 1)], (page, titles)
         assert len(titles) >= 5, f"{page}: {len(titles)} numbered exercises"
+        # the Chinese edition numbers the same exercises the same way ("练习 2.3")
+        chinese = (built_book.html_dir / "zh_CN" / f"{page}.html").read_text(encoding="utf-8")
+        assert re.findall(r'<p class="admonition-title"><span class="caption-number">'
+                          r'练习 ([\d.]+)', chinese) == titles, page

@@ -1,9 +1,12 @@
-"""Every page of the built book, in headless chromium, served from 127.0.0.1.
+"""Every page of the built book, both editions, in headless chromium, served from 127.0.0.1.
 
-For each page in the toc: no console errors, no request to any host but 127.0.0.1, math typeset
-by the vendored MathJax, every image decoded; on each chapter page, moving a slider of a
-precomputed interactive figure (book/_static/cnn_widgets.js) swaps the figure. A screenshot of
-every page is saved in _build/screenshots/ (kept by CI as an artefact).
+For each page in the toc, in English and in Chinese (_build/html/zh_CN/): no console errors, no
+request to any host but 127.0.0.1, math typeset by the vendored MathJax, every image decoded,
+the right `<html lang>`, and a language switch that leads to the same page in the other
+edition; on each chapter page, moving a slider of a precomputed interactive figure
+(book/_static/cnn_widgets.js) swaps the figure. Search finds Chinese words in the Chinese
+edition. A screenshot of every page is saved in _build/screenshots/ (kept by CI as an
+artefact).
 
 Uses Debian's chromium (/usr/bin/chromium), never `playwright install`. Without it the tests are
 skipped, except in CI (CI=true), where a missing browser is a failure.
@@ -113,43 +116,98 @@ def _open(browser, server, page_path, screenshot_dir=None):
 
 
 @pytest.fixture(scope="module")
-def visit(browser, server, toc_page, screenshot_dir):
-    visit = _open(browser, server, toc_page, screenshot_dir)
+def visit(browser, server, edition_page, screenshot_dir):
+    visit = _open(browser, server, edition_page, screenshot_dir)
     yield visit
     visit.page.context.close()
 
 
 @pytest.fixture(scope="module")
-def chapter_visit(browser, server, chapter_page):
-    visit = _open(browser, server, chapter_page)
+def chapter_visit(browser, server, edition_chapter):
+    visit = _open(browser, server, edition_chapter)
     yield visit
     visit.page.context.close()
 
 
-def test_page_has_no_console_errors(visit, toc_page):
+def test_page_has_no_console_errors(visit, edition_page):
     problems = visit.console_errors + visit.bad_responses + visit.failed_requests
-    assert not problems, f"{toc_page}: " + "\n".join(problems)
+    assert not problems, f"{edition_page}: " + "\n".join(problems)
 
 
-def test_page_requests_nothing_off_127_0_0_1(visit, toc_page):
+def test_page_requests_nothing_off_127_0_0_1(visit, edition_page):
     offsite = [url for url in visit.requests if _offsite(url)]
-    assert visit.requests, f"{toc_page}: no request recorded at all (is the recorder working?)"
-    assert not offsite, f"{toc_page} requested other hosts: {offsite}"
+    assert visit.requests, f"{edition_page}: no request recorded at all (is the recorder working?)"
+    assert not offsite, f"{edition_page} requested other hosts: {offsite}"
 
 
-def test_page_math_is_typeset(visit, toc_page):
+def test_page_math_is_typeset(visit, edition_page):
     counts = visit.page.evaluate(MATH_JS)
     assert counts["typeset"] == counts["math"], (
-        f"{toc_page}: {counts['math']} formulas, only {counts['typeset']} typeset by MathJax")
+        f"{edition_page}: {counts['math']} formulas, only {counts['typeset']} typeset by MathJax")
     if counts["math"]:
         assert counts["containers"] >= counts["math"]
     leftovers = visit.page.evaluate(RAW_TEX_JS)
-    assert not leftovers, f"{toc_page}: raw TeX delimiters left in the page: {leftovers}"
+    assert not leftovers, f"{edition_page}: raw TeX delimiters left in the page: {leftovers}"
 
 
-def test_page_images_are_displayed(visit, toc_page):
+def test_page_images_are_displayed(visit, edition_page):
     broken = visit.page.evaluate(IMAGES_JS)
-    assert not broken, f"{toc_page}: images not displayed (naturalWidth 0): {broken}"
+    assert not broken, f"{edition_page}: images not displayed (naturalWidth 0): {broken}"
+
+
+LANGUAGE_JS = """() => {
+  const link = document.querySelector("a.cnn-lang-switch");
+  return {lang: document.documentElement.lang,
+          href: link ? link.href : null,
+          hreflang: link ? link.getAttribute("hreflang") : null,
+          label: link ? link.textContent.trim() : null,
+          visible: link ? link.getBoundingClientRect().width > 0 : false};
+}"""
+
+
+def _edition(page_path, editions):
+    """("zh_CN/", "book/x") for "zh_CN/book/x"; ("", "book/x") for "book/x"."""
+    for root in editions:
+        if root and page_path.startswith(root):
+            return root, page_path[len(root):]
+    return "", page_path
+
+
+def test_page_language_and_switch(visit, edition_page, server, editions):
+    """`<html lang>` names the edition's language, and the switch in the header leads to the
+    same page in the other edition, which exists and names its own language."""
+    root, page_path = _edition(edition_page, editions)
+    other = next(r for r in editions if r != root)
+    info = visit.page.evaluate(LANGUAGE_JS)
+    assert info["lang"] == editions[root], f"{edition_page}: <html lang={info['lang']!r}>"
+    assert info["href"], f"{edition_page}: no language switch (a.cnn-lang-switch)"
+    assert info["visible"], f"{edition_page}: the language switch is not shown"
+    assert info["hreflang"] == editions[other]
+    assert info["href"] == f"{server}/{other}{page_path}.html", (
+        f"{edition_page}: the switch leads to {info['href']}, not the same page in the other "
+        "edition")
+    response = visit.page.request.get(info["href"])
+    assert response.ok, f"{info['href']}: HTTP {response.status}"
+    assert f'lang="{editions[other]}"' in response.text()
+
+
+def test_chinese_search_finds_chinese_terms(browser, server):
+    """The Chinese edition's search splits Chinese text into words (jieba, with the glossary's
+    terms as a user dictionary): searching 卷积核 (kernel) and 步幅 (stride) finds pages."""
+    context = browser.new_context(service_workers="block")
+    context.route(lambda url: _offsite(url), lambda route: route.abort())
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        for word in ("卷积核", "步幅"):
+            page.goto(f"{server}/zh_CN/search.html?q={word}", wait_until="load")
+            page.wait_for_function(
+                "() => document.querySelectorAll('#search-results li').length > 0 || "
+                "/0|没有/.test((document.querySelector('#search-results p') || {}).textContent || '')")
+            hits = page.locator("#search-results li").count()
+            assert hits >= 3, f"searching {word} in the Chinese edition found {hits} pages"
+    finally:
+        context.close()
 
 
 FRAME_SRC_JS = "el => el.closest('.cnn-widget').querySelector('img.cnn-widget-frame').src"
@@ -193,21 +251,21 @@ def _pick_another_option(page, tried):
     return None
 
 
-def test_chapter_slider_changes_the_figure(chapter_visit, chapter_page):
+def test_chapter_slider_changes_the_figure(chapter_visit, edition_chapter):
     """Moving a slider of a precomputed figure (keyboard End/Home, as a reader would) swaps the
     figure's image, and the new image is displayed. Only a chapter whose figures have no slider
     at all is tested with their drop-down menus instead."""
     page = chapter_visit.page
     assert page.locator(".cnn-widget").count() > 0, (
-        f"{chapter_page}: no interactive figure (.cnn-widget) on the page; are the explorer "
+        f"{edition_chapter}: no interactive figure (.cnn-widget) on the page; are the explorer "
         "cells executed and their outputs stored?")
     tried = []
     control = _move_a_slider(page, tried)
     if control is None and page.locator(".cnn-widget input[type=range]").count() == 0:
         control = _pick_another_option(page, tried)
     if control is None:
-        pytest.fail(f"{chapter_page}: no control changed its figure:\n" + "\n".join(tried))
-    assert control.evaluate(FRAME_SHOWN_JS) > 0, f"{chapter_page}: the new frame is not displayed"
+        pytest.fail(f"{edition_chapter}: no control changed its figure:\n" + "\n".join(tried))
+    assert control.evaluate(FRAME_SHOWN_JS) > 0, f"{edition_chapter}: the new frame is not displayed"
     assert not chapter_visit.console_errors, chapter_visit.console_errors
 
 
@@ -244,16 +302,16 @@ def _shot(page, screenshot_dir, page_path, width, scheme):
     page.screenshot(path=str(screenshot_dir / name), full_page=True)
 
 
-def test_chapter_figures_say_what_they_show(chapter_visit, chapter_page):
+def test_chapter_figures_say_what_they_show(chapter_visit, edition_chapter):
     """Every figure has alt text, and it is words, not the image file's path."""
     figures = chapter_visit.page.evaluate(ALTS_JS, FIGURES)
-    assert figures, f"{chapter_page}: no figure found"
+    assert figures, f"{edition_chapter}: no figure found"
     bad = [f for f in figures
            if len(f["alt"].strip()) < 15 or re.search(r"\.(png|webp|jpe?g)\b|_images/", f["alt"])]
-    assert not bad, f"{chapter_page}: figures without a description: {bad}"
+    assert not bad, f"{edition_chapter}: figures without a description: {bad}"
 
 
-def test_chapter_sliders_say_their_value_in_words(chapter_visit, chapter_page):
+def test_chapter_sliders_say_their_value_in_words(chapter_visit, edition_chapter):
     """Each slider has an aria-valuetext that changes with its value, and the frame's alt text
     follows what the controls select."""
     page = chapter_visit.page
@@ -264,18 +322,18 @@ def test_chapter_sliders_say_their_value_in_words(chapter_visit, chapter_page):
         alt_before = slider.evaluate(
             "el => el.closest('.cnn-widget').querySelector('img.cnn-widget-frame').alt")
         assert before and not before.strip().isdigit(), \
-            f"{chapter_page}: slider {i} says {before!r}, not its value in words"
+            f"{edition_chapter}: slider {i} says {before!r}, not its value in words"
         at_max = slider.input_value() == slider.get_attribute("max")
         slider.focus()
         page.keyboard.press("Home" if at_max else "End")
         after = slider.get_attribute("aria-valuetext")
         alt_after = slider.evaluate(
             "el => el.closest('.cnn-widget').querySelector('img.cnn-widget-frame').alt")
-        assert after and after != before, f"{chapter_page}: slider {i} aria-valuetext stays"
+        assert after and after != before, f"{edition_chapter}: slider {i} aria-valuetext stays"
         assert alt_after != alt_before and after in alt_after, \
-            f"{chapter_page}: slider {i}: the alt text does not follow ({alt_after!r})"
+            f"{edition_chapter}: slider {i}: the alt text does not follow ({alt_after!r})"
         box = slider.bounding_box()
-        assert box["height"] >= 24, f"{chapter_page}: slider {i} is {box['height']} px high"
+        assert box["height"] >= 24, f"{edition_chapter}: slider {i} is {box['height']} px high"
 
 
 def _background_luminance(png_bytes):

@@ -18,8 +18,10 @@ def _cache_key(app, config):
     for path in inputs + [root / "requirements.txt"]:
         if path.is_file():
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    # in the repository's _build/, whatever the output path: the Chinese edition and the
+    # gettext extraction (built with --path-output) reuse the English build's executions
     config.nb_execution_cache_path = str(
-        Path(app.outdir).parent / ".jupyter_cache" / digest.hexdigest()[:16])
+        root / "_build" / ".jupyter_cache" / digest.hexdigest()[:16])
 
 
 def setup(app):
