@@ -191,6 +191,27 @@ def test_page_language_and_switch(visit, edition_page, server, editions):
     assert f'lang="{editions[other]}"' in response.text()
 
 
+def test_language_switch_keeps_the_readers_place(browser, server):
+    """From a glossary term (#term-stride) or a search (?q=...), the switch leads to the same
+    place in the other edition (book/_static/cnn_widgets.js keeps the hash and the query)."""
+    context = browser.new_context(service_workers="block")
+    context.route(lambda url: _offsite(url), lambda route: route.abort())
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        for start, expected in (("zh_CN/book/glossary.html#term-stride",
+                                 "/book/glossary.html#term-stride"),
+                                ("book/glossary.html#term-padding",
+                                 "/zh_CN/book/glossary.html#term-padding"),
+                                ("zh_CN/search.html?q=stride", "/search.html?q=stride")):
+            page.goto(f"{server}/{start}", wait_until="load")
+            page.locator("a.cnn-lang-switch").first.click()
+            page.wait_for_load_state("load")
+            assert page.url == f"{server}{expected}", f"{start} -> {page.url}"
+    finally:
+        context.close()
+
+
 def test_chinese_search_finds_chinese_terms(browser, server):
     """The Chinese edition's search splits Chinese text into words (jieba, with the glossary's
     terms as a user dictionary): searching 卷积核 (kernel) and 步幅 (stride) finds pages."""

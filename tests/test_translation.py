@@ -203,7 +203,7 @@ def test_the_english_pages_are_caught_by_that_check(built_book, toc):
     assert len(english) > 10
 
 
-def test_exercise_and_solution_titles_are_translated(built_book, toc):
+def test_exercise_solution_and_hint_titles_are_translated(built_book, toc):
     if not built_book.ok:
         pytest.fail("the book did not build; see tests/test_book.py")
     for page in toc:
@@ -214,4 +214,10 @@ def test_exercise_and_solution_titles_are_translated(built_book, toc):
         assert titles, f"{page}: no exercise title '练习 N.k (...)' in the Chinese page"
         untranslated = [t for t in titles if not CJK.search(t)]
         assert not untranslated, f"{page}: exercise titles left in English: {untranslated}"
-        assert "解答" in text, f"{page}: no solution title in Chinese"
+        assert re.search(r"解答：(<a [^>]*>)?练习 \d", text), \
+            f"{page}: no solution title '解答：练习 N.k' in Chinese"
+        # the hint cells' buttons, labelled from the catalog (book/_ext/translation.py)
+        labels = re.findall(r'<p class="collapsed admonition-title">([^<]*)</p>', text)
+        assert "显示提示 1" in labels, f"{page}: hint buttons {sorted(set(labels))}"
+        english = [label for label in labels if not CJK.search(label)]
+        assert not english, f"{page}: buttons labelled in English: {sorted(set(english))}"

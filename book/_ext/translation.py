@@ -4,6 +4,8 @@ Both editions are built from the same notebooks; the Chinese one replaces the pr
 Sphinx's gettext catalogs (``book/locale/zh_CN/LC_MESSAGES/book/*.po``). This extension makes that
 complete and keeps it honest:
 
+- **Hint buttons.** The label of a hint cell's button ("Show hint 1") is cell metadata: it is
+  extracted into the page's catalog and translated from it like any message.
 - **Exercise titles.** sphinx-exercise parses an exercise's title without a source position,
   so Sphinx's gettext builder skips it and the Chinese book would keep it in English. The
   directive is wrapped to give the title its source text and position; after translation the
@@ -22,9 +24,11 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx_exercise.directive import ExerciseDirective
-from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node, exercise_subtitle
+from sphinx_exercise.nodes import (exercise_enumerable_node, exercise_node, exercise_subtitle,
+                                   solution_node)
 
 logger = logging.getLogger(__name__)
 
@@ -90,15 +94,25 @@ class RefreshExerciseRegistry(SphinxTransform):
                 entry["node"] = node.deepcopy()
 
 
-def extract_exercise_titles(app, doctree):
-    """gettext: add the exercise titles to the page's catalog.
+PROMPTS = ("prompt_show", "prompt_hide")
+
+
+def _has_prompts(node):
+    return isinstance(node, nodes.Element) and any(key in node.attributes for key in PROMPTS)
+
+
+def extract_unlisted_messages(app, doctree):
+    """gettext: add the exercise titles and the hint buttons' labels to the page's catalog.
 
     The gettext builder extracts messages from the page as written, after sphinx-exercise's
     post-transforms have rebuilt every exercise title ("Exercise 2.3 (...)") from nodes that
-    have no source; so the titles are collected here, from the page as read.
+    have no source; so the titles are collected here, from the page as read. The labels of a
+    hidden cell's button ("Show hint 1", "Hide hints": the hint cells' ``code_prompt_show``
+    metadata) are node attributes, not text, and are collected here too.
     """
     if app.builder.name != "gettext":
         return
+    from sphinx.builders.gettext import MsgOrigin
     from sphinx.util.i18n import docname_to_domain
 
     docname = app.env.docname
@@ -107,6 +121,55 @@ def extract_exercise_titles(app, doctree):
         if subtitle.rawsource and subtitle.source:
             subtitle.uid = getattr(subtitle, "uid", "")  # Catalog.add skips nodes without one
             catalog.add(subtitle.rawsource, subtitle)
+    for node in doctree.findall(_has_prompts):
+        for key in PROMPTS:
+            if node.get(key):
+                catalog.add(node[key], MsgOrigin(node.source or app.env.doc2path(docname),
+                                                 node.line or 0))
+
+
+class TranslatePrompts(SphinxTransform):
+    """The hint buttons' labels from the page's catalog (see extract_unlisted_messages)."""
+
+    default_priority = 25  # after Locale (20)
+
+    def apply(self, **kwargs):
+        language = self.config.language or "en"
+        if language == "en":
+            return
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        catalog, has_catalog = init_locale(dirs, language, domain)
+        if not has_catalog:
+            return
+        for node in self.document.findall(_has_prompts):
+            for key in PROMPTS:
+                if node.get(key):
+                    node[key] = catalog.gettext(node[key])
+
+
+class SolutionTitles(SphinxPostTransform):
+    """Chinese: "解答：练习 2.3 (...)", not sphinx-exercise's "解答 练习 2.3 (...)"."""
+
+    default_priority = 23  # after sphinx-exercise's ResolveTitlesInSolutions (21)
+
+    def run(self, **kwargs):
+        if not (self.config.language or "").startswith("zh"):
+            return
+        for node in self.document.findall(solution_node):
+            title = node.children[0] if node.children else None
+            if not isinstance(title, nodes.title) or not title.children:
+                continue
+            first = title.children[0]
+            if isinstance(first, nodes.Text) and not str(first).endswith("："):
+                title.replace(first, nodes.Text(f"{first}："))
+                for text in title.findall(nodes.Text):
+                    if text is not title.children[0] and str(text).startswith(" "):
+                        text.parent.replace(text, nodes.Text(str(text).lstrip()))
+                        break
 
 
 def _other_edition(app):
@@ -179,8 +242,10 @@ def setup(app):
     app.add_transform(SharedMath)
     app.add_transform(TableCellSources)
     app.add_transform(RefreshExerciseRegistry)
+    app.add_transform(TranslatePrompts)
+    app.add_post_transform(SolutionTitles)
     app.connect("config-inited", header_button)
     app.connect("config-inited", search_dictionary)
-    app.connect("doctree-read", extract_exercise_titles)
+    app.connect("doctree-read", extract_unlisted_messages)
     app.connect("html-page-context", add_language_switch)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -78,6 +78,16 @@
       document.querySelectorAll(".cell_output img, .output img, img.cnn-figure"), keepReadable);
   }
 
+  // The language switch (book/_ext/translation.py) leads to the same page in the other
+  // edition; keep the reader's place there too: the section or glossary term (#...) and a
+  // search query (?q=...). Both editions use the same ids.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a.cnn-lang-switch") : null;
+    if (link) {
+      link.href = link.href.split(/[?#]/)[0] + window.location.search + window.location.hash;
+    }
+  });
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", setupAll);
   } else {
