@@ -438,3 +438,31 @@ def test_polyphase_bias_gradient_from_the_ones_row_matches_the_sum():
     want = naive.conv2d_backward_naive(dy, x, W, 1, 1)
     for g, h, w in zip(with_ones, bare, want):
         assert max_rel(g, w) <= 1e-12 and max_rel(h, w) <= 1e-12
+
+
+@pytest.mark.parametrize("m, k, n", [(24, 36, 2500), (4, 3, 1024), (64, 216, 300)])
+def test_small_products_in_pieces_equal_one_product(m, k, n):
+    """_matmul_wide / _matmul_long split a small operand's product into pieces of
+    _SMALL_PRODUCT_COLS columns (2500: two full pieces and a partial one); a large one is one
+    product. Both give the plain product."""
+    rng = np.random.default_rng(17)
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((k, n))
+    out = np.full((m, n), np.nan)
+    np.testing.assert_allclose(fast._matmul_wide(a, b, out), a @ b, rtol=1e-12, atol=1e-12)
+    c = rng.standard_normal((m, n))
+    np.testing.assert_allclose(fast._matmul_long(c, b), c @ b.T, rtol=1e-12, atol=1e-11)
+
+
+def test_lenet_first_layer_sized_polyphase_equals_naive():
+    """A LeNet-like first layer whose products run in several pieces (14*14*8 = 1568 patch
+    columns, more than _SMALL_PRODUCT_COLS): forward and gradients equal the loops."""
+    rng = np.random.default_rng(18)
+    x, W, b = (rng.standard_normal(s) for s in ((8, 1, 28, 28), (6, 1, 5, 5), (6,)))
+    assert 14 * 14 * 8 > fast._SMALL_PRODUCT_COLS
+    y, cache = fast.conv2d_forward(x, W, b, 1, 2)
+    assert isinstance(cache, fast.Polyphase)
+    assert max_rel(y, naive.conv2d_naive(x, W, b, 1, 2)) <= 1e-12
+    dy = rng.standard_normal(y.shape)
+    for g, w in zip(fast.conv2d_backward(dy, x, W, 1, 2, cols=cache),
+                    naive.conv2d_backward_naive(dy, x, W, 1, 2)):
+        assert max_rel(g, w) <= 1e-12
