@@ -26,7 +26,9 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 BUILD = REPO / "_build"
 HTML = BUILD / "html"
-EDITIONS = {"zh_CN": REPO / "book" / "locale" / "zh_CN" / "config.yml"}
+# Every other edition: a language with its settings in book/locale/<language>/config.yml.
+EDITIONS = {path.parent.name: path
+            for path in sorted((REPO / "book" / "locale").glob("*/config.yml"))}
 
 
 def merged(base, override):

@@ -22,6 +22,7 @@ list and dropped); and a translation must contain Chinese unless a translator's 
 """
 
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -143,16 +144,23 @@ def stat():
               f"{len(messages) - translated - fuzzy} untranslated")
 
 
-def update():
-    bin_dir = Path(sys.executable).parent
+def extract(path_output=BUILD, **run):
+    """Run Sphinx's gettext builder over the book into path_output; the .pot files land in
+    path_output/_build/gettext/book/. Returns the finished subprocess (``run`` goes to
+    subprocess.run). The notebooks' executions come from the book build's cache."""
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
     # a fresh environment: otherwise pages read before are not read again
-    subprocess.run(["rm", "-rf", str(BUILD / "_build" / ".doctrees")], check=True)
-    subprocess.run([str(bin_dir / "jupyter-book"), "build", ".", "--all", "--path-output",
-                    str(BUILD), "--builder", "custom", "--custom-builder", "gettext", "-W",
-                    "--keep-going"], cwd=REPO, check=True)
-    subprocess.run([str(bin_dir / "sphinx-intl"), "update", "-p", str(POT_DIR), "-l",
-                    LANGUAGE, "-d", str(LOCALE), "-w", "0", "--no-obsolete"], cwd=REPO,
-                   check=True)
+    shutil.rmtree(Path(path_output) / "_build" / ".doctrees", ignore_errors=True)
+    return subprocess.run([str(jupyter_book), "build", ".", "--all", "--path-output",
+                           str(path_output), "--builder", "custom", "--custom-builder",
+                           "gettext", "-W", "--keep-going"], cwd=REPO, **run)
+
+
+def update():
+    extract(check=True)
+    subprocess.run([str(Path(sys.executable).with_name("sphinx-intl")), "update", "-p",
+                    str(POT_DIR), "-l", LANGUAGE, "-d", str(LOCALE), "-w", "0",
+                    "--no-obsolete"], cwd=REPO, check=True)
     stat()
 
 

@@ -22,6 +22,7 @@ complete and keeps it honest:
 
 from pathlib import Path
 
+from babel.messages.pofile import read_po
 from docutils import nodes
 from sphinx.transforms import SphinxTransform
 from sphinx.transforms.post_transforms import SphinxPostTransform
@@ -215,20 +216,21 @@ def search_dictionary(app, config):
     """Chinese search: a jieba user dictionary from the glossary's translated terms."""
     if not (config.language or "").startswith("zh"):
         return
-    catalog = Path(app.srcdir) / "book" / "locale" / config.language / "LC_MESSAGES" / "book" / "glossary.po"
     words = set()
-    if catalog.is_file():
-        import babel.messages.pofile as pofile
-
+    for folder in config.locale_dirs:                  # the glossary page's catalog
+        catalog = Path(app.srcdir, folder, config.language, "LC_MESSAGES", "book", "glossary.po")
+        if not catalog.is_file():
+            continue
         with open(catalog, "rb") as handle:
-            for message in pofile.read_po(handle):
+            for message in read_po(handle):
                 text = message.string if isinstance(message.string, str) else ""
-                # a term's entry reads "卷积核 (kernel)": its Chinese part is the word
-                head = text.split("(")[0].split("（")[0].strip()
-                if head and len(head) <= 12 and all(
-                        "\u4e00" <= ch <= "\u9fff" or ch.isalnum() for ch in head):
-                    if any("\u4e00" <= ch <= "\u9fff" for ch in head):
-                        words.add(head)
+                # a term reads "卷积核（kernel）", its English term last in the parentheses;
+                # the Chinese before them is the word (kept only if it has no spaces)
+                if not (message.id and text.endswith(f"{message.id}）")):
+                    continue
+                head = text.split("（")[0].strip()
+                if head.isalnum() and any("\u4e00" <= ch <= "\u9fff" for ch in head):
+                    words.add(head)
     path = Path(app.outdir).parent / "jieba_user_dict.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{word} 1000 n\n" for word in sorted(words)), encoding="utf-8")
