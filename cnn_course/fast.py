@@ -38,19 +38,27 @@ What is done differently, and why it is faster:
    window of the input at (2p, 2q), so one product of a (4*FN, C*(FH+1)*(FW+1)) filter
    matrix (each filter placed four times, shifted by (a, b), zeros elsewhere) with the
    stride-2 patch matrix computes them: 4x the rows, a quarter of the columns, 1.44x the
-   multiply-adds for 5x5 filters, and about twice the speed. The bias is added while the
-   phases are copied into row order (no pass of its own), and the biases' gradient comes
-   out of the filter-gradient product: the patch matrix carries a row of ones below it.
+   multiply-adds for 5x5 filters, and about twice the speed. The patch matrix carries a
+   row of ones below it, so the bias costs no pass of its own: the filter matrix carries
+   the biases as an extra column, which the product multiplies by the ones (W @ x + b as
+   [W | b] @ [x; 1]), and the biases' gradient is the extra row of the filter-gradient
+   product.
    The polyphase input gradient is computed in large blocks (about 8 MB of patch
    gradients; for LeNet one block): there the product dominates, and it runs markedly
    slower over the few thousand columns of a cache-sized block.
 8. Cache-sized chunks. The patch matrix is built and multiplied a few output rows at a time
    (about 1 MB of patches per chunk, but at least 8192 columns: thinner products are
    slower), so the product reads patches that were just written and are still in the cache;
-   the products of all chunks are written into one reused buffer. A product whose filter
-   matrix or result is tiny (LeNet's first layer: 24x36 filters, a 37x24 filter gradient) is
-   split further, into pieces of 1024 columns of its long side, which OpenBLAS multiplies
-   about twice as fast as one long product (``_matmul_wide``, ``_matmul_long``).
+   the products of all chunks are written into one reused buffer. A polyphase patch matrix
+   built in several chunks is not kept for the backward pass at all (for LeNet's first
+   layer it is 7.4 MB, seven times the padded input): the filter-gradient product rebuilds
+   each chunk (about 2 MB of patches and output gradients together) from the input just
+   before multiplying it, and when no input gradient is needed (the first layer) it makes
+   the phases' output gradient chunk by chunk too, so neither is ever stored whole. A
+   product whose filter matrix or result is tiny (LeNet's first layer: 24x36 filters, a
+   37x24 filter gradient) is split further, into pieces of 1024 columns of its long side,
+   which OpenBLAS multiplies about twice as fast as one long product (``_matmul_wide``,
+   ``_matmul_long``).
 9. A fused convolution-ReLU-max-pool (``conv_relu_pool2d``): with polyphase the four values of
    each 2x2 pooling window are four rows of the product, so pooling is three ``np.maximum``
    over rows and the full-size convolution output is never stored. ReLU is applied after
@@ -81,6 +89,10 @@ _BLOCK_FLOATS = 1 << 18
 # second convolution, 6400 columns in all, is fastest as one product).
 _CHUNK_FLOATS = 1 << 18
 _MIN_CHUNK_COLS = 1 << 13
+
+# Size of the chunks of the polyphase filter-gradient product (floats, patches and output
+# gradients together): about 2 MB, the size of the L2 cache of the machines it was tuned on.
+_GRAD_CHUNK_FLOATS = 1 << 19
 
 # Size of the blocks of patch gradients in the polyphase backward pass (floats): about 8 MB.
 # There the product dominates, and it runs faster over more columns than cache-sized blocks.
@@ -201,11 +213,12 @@ def _chunks(rows, floats_per_row, cols_per_row=0, budget=None):
     return [(r0, min(rows, r0 + step)) for r0 in range(0, rows, step)]
 
 
-def _fill_cols(view, cols, r0, r1):
+def _fill_cols(view, cols, r0, r1, offset=0):
     """Copy output rows r0..r1-1 of a window view (C, FH, FW, R, OW, N) into their columns
-    of the patch matrix cols (C*FH*FW, R*OW*N) and return that block of columns (a view)."""
+    of the patch matrix cols (C*FH*FW, R*OW*N) and return that block of columns (a view).
+    cols may hold only some rows' columns: those of row r in its column block r - offset."""
     C, FH, FW, _, OW, N = view.shape
-    block = cols[:, r0 * OW * N:r1 * OW * N]
+    block = cols[:, (r0 - offset) * OW * N:(r1 - offset) * OW * N]
     block.reshape(C, FH, FW, r1 - r0, OW, N)[...] = view[:, :, :, r0:r1]
     return block
 
@@ -220,20 +233,38 @@ def _conv2d_cols(x, kernel, out_hw, stride, padding, dilation):
 class Polyphase:
     """What a polyphase convolution keeps for its backward pass.
 
-    - cols: the stride-2 patch matrix, shape (C*(FH+1)*(FW+1), P*Q*N) with P = OH/2 and
-      Q = OW/2, columns in (p, q, n) order: column (p, q, n) holds the (FH+1, FW+1) window
-      of the padded input at (2p, 2q), which covers the windows of all four outputs
-      (2p + a, 2q + b), a, b in {0, 1}
+    - view: the stride-2 (FH+1, FW+1) windows of the padded batch-last input, a read-only
+      view of shape (C, FH+1, FW+1, P, Q, N) with P = OH/2 and Q = OW/2: window (p, q) of
+      image n covers the windows of all four outputs (2p + a, 2q + b), a, b in {0, 1}; it is
+      column (p, q, n) of the stride-2 patch matrix
     - W4: the filters placed four times, shape (4*FN, C*(FH+1)*(FW+1)), rows in (a, b, f)
       order: row (a, b, f) is filter f shifted down by a and right by b
-    - ext: cols with a row of ones below it (cols is a view of its first rows), or None. The
-      backward pass multiplies ext instead of cols by the output gradient: the extra row of
-      the product is the gradient's sum over the batch and positions, the biases' gradient,
-      for about one more row of work instead of a separate pass over the gradient.
+    - ext: the stride-2 patch matrix (C*(FH+1)*(FW+1), P*Q*N) with a row of ones below it,
+      or None. The backward pass multiplies ext instead of the patch matrix by the output
+      gradient: the extra row of the product is the gradient's sum over the batch and
+      positions, the biases' gradient, for about one more row of work instead of a separate
+      pass over the gradient. A patch matrix built in several cache-sized chunks is not
+      kept (ext is None): the backward pass rebuilds each chunk from view, which is faster
+      than reading back a matrix much larger than the cache (for LeNet's first layer 7.4 MB,
+      seven times its padded input).
+    - cols: ext without its ones row (a view), or None
     """
 
-    def __init__(self, cols, W4, ext=None):
-        self.cols, self.W4, self.ext = cols, W4, ext
+    def __init__(self, view, W4, ext=None):
+        self.view, self.W4, self.ext = view, W4, ext
+        self.cols = None if ext is None else ext[:-1]
+
+    def patches(self, r0, r1, buf=None):
+        """Columns of ext for pooled-grid rows r0..r1-1, shape (C*KH*KW + 1, (r1-r0)*Q*N):
+        a view of ext if it was kept, else rebuilt from view into buf (a flat float buffer
+        large enough)."""
+        C, KH, KW, P, Q, N = self.view.shape
+        if self.ext is not None:
+            return self.ext[:, r0 * Q * N:r1 * Q * N]
+        block = buf[:(C * KH * KW + 1) * (r1 - r0) * Q * N].reshape(C * KH * KW + 1, -1)
+        block[-1] = 1
+        _fill_cols(self.view, block[:-1], r0, r1, offset=r0)
+        return block
 
 
 def uses_polyphase(W, stride=1, dilation=1, out_hw=(0, 0)):
@@ -274,26 +305,34 @@ def _phase_view(x, kernel, out_hw, padding):
                                (P, Q), (2, 2), (1, 1))
 
 
-def _phase_products(x, W, out_hw, padding, consume):
+def _phase_products(x, W, out_hw, padding, consume, b=None):
     """The polyphase product, chunk by chunk: build a chunk of the stride-2 patch matrix,
-    multiply it by W4 (no bias: the callers add it where it costs nothing) and hand the
-    result, shape (2, 2, FN, R*Q*N) for pooled-grid rows r0..r1-1, to
-    ``consume(r0, r1, y4)``; y4 is a buffer reused by the next chunk. Returns the Polyphase
-    cache."""
+    multiply it by W4 and hand the result, shape (2, 2, FN, R*Q*N) for pooled-grid rows
+    r0..r1-1, to ``consume(r0, r1, y4)``; y4 is a buffer reused by the next chunk. With b,
+    the product also adds the biases: W4 gets them as an extra column, which meets the
+    patch matrix's row of ones (no pass of its own); without b there is no bias (the fused
+    block adds it after pooling, on a quarter of the values). Returns the Polyphase cache;
+    it keeps the patch matrix only if it was built in one chunk (see ``Polyphase``)."""
     FN = W.shape[0]
     view = _phase_view(x, W.shape[2:], out_hw, padding)
     C, KH, KW, P, Q, N = view.shape
     W4 = _phase_filters(W)
-    ext = np.empty((C * KH * KW + 1, P * Q * N), dtype=x.dtype)
-    ext[-1] = 1                                     # the ones row: db in the backward product
-    cols = ext[:-1]
     chunks = _chunks(P, W4.shape[1] * Q * N, Q * N)
-    buf = np.empty(4 * FN * max(r1 - r0 for r0, r1 in chunks) * Q * N, dtype=x.dtype)
-    for r0, r1 in chunks:
-        y4 = buf[:4 * FN * (r1 - r0) * Q * N].reshape(4 * FN, -1)
-        _matmul_wide(W4, _fill_cols(view, cols, r0, r1), y4)      # (4*FN, R*Q*N)
+    rows = max(r1 - r0 for r0, r1 in chunks)
+    ext = np.empty((C * KH * KW + 1, rows * Q * N), dtype=x.dtype)    # all of it, or a chunk
+    ext[-1] = 1                                     # the ones row: b here, db backward
+    A = W4 if b is None else np.concatenate([W4, np.tile(b, 4)[:, None]], axis=1)
+    buf = np.empty(4 * FN * rows * Q * N, dtype=x.dtype)
+    for r0, r1 in chunks:                          # the chunk's columns start at column 0
+        n = (r1 - r0) * Q * N
+        _fill_cols(view, ext[:-1], r0, r1, offset=r0)
+        y4 = buf[:4 * FN * n].reshape(4 * FN, n)
+        if b is None:
+            _matmul_wide(A, ext[:-1, :n], y4)                      # (4*FN, R*Q*N)
+        else:                                       # [W4 | b] @ [cols; 1] = W4 @ cols + b
+            _matmul_wide(A, ext[:, :n], y4)
         consume(r0, r1, y4.reshape(2, 2, FN, -1))
-    return Polyphase(cols, W4, ext)
+    return Polyphase(view, W4, ext if len(chunks) == 1 else None)
 
 
 def _matmul_wide(a, b, out):
@@ -307,39 +346,37 @@ def _matmul_wide(a, b, out):
     return out
 
 
-def _matmul_long(a, b):
-    """a @ b.T for a (m, K) and b (n, K) with a long shared side K: for a small (m, n)
-    result, summed over pieces of _SMALL_PRODUCT_COLS of K (faster, see above)."""
+def _matmul_long(a, b, acc=None):
+    """acc + a @ b.T (acc None: zero) for a (m, K) and b (n, K) with a long shared side K:
+    for a small (m, n) result, summed over pieces of _SMALL_PRODUCT_COLS of K (faster, see
+    above)."""
     m, n = a.shape[0], b.shape[0]
+    if acc is None:
+        acc = np.zeros((m, n), dtype=np.result_type(a, b))
     if m * n > _SMALL_PRODUCT_FLOATS:
-        return a @ b.T
-    out = np.zeros((m, n), dtype=np.result_type(a, b))
-    part = np.empty_like(out)
+        acc += a @ b.T
+        return acc
+    part = np.empty_like(acc)
     for k0 in range(0, a.shape[1], _SMALL_PRODUCT_COLS):
         k1 = k0 + _SMALL_PRODUCT_COLS
         np.matmul(a[:, k0:k1], b[:, k0:k1].T, out=part)
-        out += part
-    return out
+        acc += part
+    return acc
 
 
 def _conv2d_polyphase(x, W, b, out_hw, padding):
     """conv2d by polyphase; y is a view of a batch-last (FN, OH, OW, N) buffer."""
     FN, N = W.shape[0], x.shape[0]
-    (OH, OW), P, Q = out_hw, out_hw[0] // 2, out_hw[1] // 2
-    yb = np.empty((FN, P, 2, Q, 2, N), dtype=x.dtype)          # = (FN, OH, OW, N)
-
-    bias = None if b is None else b[:, None, None, None]
+    (OH, OW), Q = out_hw, out_hw[1] // 2
+    yb = np.empty((FN, OH // 2, 2, Q, 2, N), dtype=x.dtype)     # = (FN, OH, OW, N)
 
     def scatter(r0, r1, y4):                                   # phase (a, b) -> rows 2p+a
         y6 = y4.reshape(2, 2, FN, r1 - r0, Q, N)
         for a in (0, 1):
             for c in (0, 1):
-                if bias is None:
-                    yb[:, r0:r1, a, :, c, :] = y6[a, c]
-                else:                                          # the bias, in the same pass
-                    np.add(y6[a, c], bias, out=yb[:, r0:r1, a, :, c, :])
+                yb[:, r0:r1, a, :, c, :] = y6[a, c]
 
-    cache = _phase_products(x, W, out_hw, padding, scatter)
+    cache = _phase_products(x, W, out_hw, padding, scatter, b)
     return yb.reshape(FN, OH, OW, N).transpose(3, 0, 1, 2), cache
 
 
@@ -350,7 +387,8 @@ def conv2d_forward(x, W, b=None, stride=1, padding=0, dilation=1):
     - y: output of shape (N, FN, OH, OW), a view of a batch-last (FN, OH, OW, N) buffer
     - cols: patch matrix of shape (C*FH*FW, OH*OW*N): im2col's matrix transposed, with its
       columns in (oh, ow, n) order (batch last); or, when the polyphase path ran
-      (``uses_polyphase``), a ``Polyphase`` holding the stride-2 patch matrix
+      (``uses_polyphase``), a ``Polyphase`` holding the stride-2 windows (and their patch
+      matrix when it was built whole)
     """
     stride, padding, dilation, out_hw = _conv_args(x, W, b, stride, padding, dilation,
                                                    "conv2d")
@@ -394,7 +432,8 @@ def conv2d_backward(dy, x, W, stride=1, padding=0, need_dx=True, *, dilation=1, 
     - stride, padding, dilation: as in the forward call
     - need_dx: if False, skip the input gradient (the first layer does not need it)
     - cols: what this module's ``conv2d_forward`` returned beside y (recomputed if None): the
-      patch matrix (C*FH*FW, OH*OW*N) or a ``Polyphase``
+      patch matrix (C*FH*FW, OH*OW*N) or a ``Polyphase`` (on the polyphase path also the
+      bare stride-2 patch matrix, ``Polyphase.cols``)
 
     Returns a tuple of:
     - dx: gradient of shape (N, C, H, W), or None when need_dx is False
@@ -412,19 +451,23 @@ def conv2d_backward(dy, x, W, stride=1, padding=0, need_dx=True, *, dilation=1, 
         P, Q = out_hw[0] // 2, out_hw[1] // 2
         if cols is None:
             cols = _phase_products(x, W, out_hw, padding, lambda *args: None)
-        else:                   # the stride-2 patch matrix, bare or in its Polyphase
-            bare = cols.cols if isinstance(cols, Polyphase) else cols
-            check_shape(bare, (C * (FH + 1) * (FW + 1), P * Q * N), "cols", where=where)
-            ext = cols.ext if isinstance(cols, Polyphase) else None
-            cols = Polyphase(bare, _phase_filters(W), ext)
+        elif isinstance(cols, Polyphase):
+            check_shape(cols.view, (C, FH + 1, FW + 1, P, Q, N), "cols.view", where=where)
+            cols = Polyphase(cols.view, _phase_filters(W), cols.ext)
+        else:                   # a bare stride-2 patch matrix: give it its ones row
+            check_shape(cols, (C * (FH + 1) * (FW + 1), P * Q * N), "cols", where=where)
+            ext = np.concatenate([cols, np.ones((1, P * Q * N), dtype=cols.dtype)])
+            cols = Polyphase(_phase_view(x, (FH, FW), out_hw, padding), _phase_filters(W), ext)
         # dy (N, FN, 2P, 2Q) -> (a, b, FN, P, Q, N): the phases' gradients, rows of dy4
         dyb = dy.transpose(1, 2, 3, 0).reshape(FN, P, 2, Q, 2, N)
-        dy4 = np.empty((2, 2, FN, P, Q, N), dtype=dy.dtype)
-        for a in (0, 1):
-            for c in (0, 1):
-                dy4[a, c] = dyb[:, :, a, :, c, :]
-        return _phase_backward(dy4.reshape(4 * FN, -1), x.shape, W.shape, cols, padding,
-                               need_dx)
+
+        def phase_grads(p0, p1, out):                 # rows p0..p1-1 of the pooled grid
+            o = out.reshape(2, 2, FN, p1 - p0, Q, N)
+            for a in (0, 1):
+                for c in (0, 1):
+                    o[a, c] = dyb[:, p0:p1, a, :, c, :]
+
+        return _phase_backward(phase_grads, x.shape, W.shape, cols, padding, need_dx)
     if cols is None:
         cols = _conv2d_cols(x, (FH, FW), out_hw, stride, padding, dilation)
     else:
@@ -437,31 +480,49 @@ def conv2d_backward(dy, x, W, stride=1, padding=0, need_dx=True, *, dilation=1, 
     return _conv2d_input_grad(dy2, W, x.shape, out_hw, stride, padding, dilation), dW, db
 
 
-def _phase_backward(dy4, x_shape, W_shape, cache, padding, need_dx):
-    """dx, dW and db of a polyphase product from dy4, its gradient (4*FN, P*Q*N).
+def _phase_backward(phase_grads, x_shape, W_shape, cache, padding, need_dx):
+    """dx, dW and db of a polyphase product.
 
-    dW4 = dy4 @ cols.T, folded back onto W (with the ones row of cache.ext, the same product
-    also gives db); dx = col2im(W4.T @ dy4) with the stride-2 (FH+1, FW+1) windows, a few
-    pooled rows at a time. Returns (dx or None, dW, db).
+    ``phase_grads(p0, p1, out)`` writes the product's output gradient for pooled-grid rows
+    p0..p1-1 into out, shape (4*FN, (p1-p0)*Q*N), rows (a, b, f): dy4, a few rows at a time.
+    dW4 = dy4 @ cols.T, folded back onto W (with the ones row below the patch matrix, the
+    same product also gives db); dx = col2im(W4.T @ dy4) with the stride-2 (FH+1, FW+1)
+    windows. The filter-gradient product runs over cache-sized chunks of pooled rows (one
+    product when both operands are whole): each chunk of dy4 (when no dx needs it whole)
+    and of the patch matrix (when it was not kept) is made just before it is multiplied,
+    while it is still in the cache. Returns (dx or None, dW, db).
     """
     (N, C, H, Wd), (ph, pw) = x_shape, padding
-    FN, _, FH, FW = W_shape
-    cols, W4 = cache.cols, cache.W4
-    if cache.ext is not None:
+    FN = W_shape[0]
+    _, KH, KW, P, Q, _ = cache.view.shape
+    QN, K1, dtype = Q * N, C * KH * KW + 1, cache.view.dtype
+    dy4 = None
+    if need_dx:
+        dy4 = np.empty((4 * FN, P * QN), dtype=dtype)
+        phase_grads(0, P, dy4)
+    if dy4 is not None and cache.ext is not None:
         G = _matmul_long(cache.ext, dy4)                        # (C*KH*KW + 1, 4*FN)
-        dW, db4 = _phase_filter_grad(G[:-1].T, W_shape), G[-1]
     else:
-        dW, db4 = _phase_filter_grad(_matmul_long(cols, dy4).T, W_shape), dy4.sum(axis=1)
-    db = db4.reshape(4, FN).sum(axis=0)
+        chunks = _chunks(P, (K1 + 4 * FN) * QN, budget=_GRAD_CHUNK_FLOATS)
+        rows = max(r1 - r0 for r0, r1 in chunks)
+        patch_buf = None if cache.ext is not None else np.empty(K1 * rows * QN, dtype=dtype)
+        grad_buf = None if dy4 is not None else np.empty(4 * FN * rows * QN, dtype=dtype)
+        G = None
+        for r0, r1 in chunks:
+            if dy4 is None:
+                piece = grad_buf[:4 * FN * (r1 - r0) * QN].reshape(4 * FN, -1)
+                phase_grads(r0, r1, piece)
+            else:
+                piece = dy4[:, r0 * QN:r1 * QN]
+            G = _matmul_long(cache.patches(r0, r1, patch_buf), piece, G)
+    dW = _phase_filter_grad(G[:-1].T, W_shape)
+    db = G[-1].reshape(4, FN).sum(axis=0)
     if not need_dx:
         return None, dW, db
-    KH, KW = FH + 1, FW + 1
-    P = (H + 2 * ph - FH + 1) // 2
-    QN = dy4.shape[1] // P
-    W4t = W4.T                                                  # (C*KH*KW, 4*FN)
-    dxp = np.zeros((C, H + 2 * ph, Wd + 2 * pw, N), dtype=dy4.dtype)
+    W4t = cache.W4.T                                            # (C*KH*KW, 4*FN)
+    dxp = np.zeros((C, H + 2 * ph, Wd + 2 * pw, N), dtype=dtype)
     for r0, r1 in _chunks(P, W4t.shape[0] * QN, budget=_PHASE_BLOCK_FLOATS):
-        d6 = (W4t @ dy4[:, r0 * QN:r1 * QN]).reshape(C, KH, KW, r1 - r0, QN // N, N)
+        d6 = (W4t @ dy4[:, r0 * QN:r1 * QN]).reshape(C, KH, KW, r1 - r0, Q, N)
         _scatter_windows(d6, dxp, (2, 2), (1, 1), r0)
     return dxp[:, ph:ph + H, pw:pw + Wd].transpose(3, 0, 1, 2), dW, db
 
@@ -577,19 +638,21 @@ def conv_relu_pool2d_backward(dy, x, W, cache, stride=1, padding=0, need_dx=True
                                cols=cols)
     _, phase, winner, pooled = cache
     g = np.ascontiguousarray(dy.transpose(1, 2, 3, 0)).reshape(FN, -1)
-    g = g * (pooled > 0)                                          # ReLU's gate
-    # dy4[k] = g where phase k won the window, else 0: as a bit mask (all ones or zeros,
-    # from -1 or 0) on the float's bits, faster than multiplying by a bool array
-    dy4 = np.empty((4, FN, g.shape[1]), dtype=g.dtype)
-    bits = np.dtype(f"i{g.dtype.itemsize}")
-    won = np.empty(g.shape, dtype=bool)
-    for k in range(4):
-        mask = dy4[k].view(bits)
-        np.equal(winner, k, out=won)
-        np.negative(won.view(np.int8), out=mask, casting="unsafe")
-        np.bitwise_and(g.view(bits), mask, out=mask)
-    return _phase_backward(dy4.reshape(4 * FN, -1), x.shape, W.shape, phase, padding,
-                           need_dx)
+    g = (g * (pooled > 0)).view(f"i{g.dtype.itemsize}")           # ReLU's gate; its bits
+    QN = out_hw[1] // 2 * N
+
+    def phase_grads(p0, p1, out):
+        # row k of dy4 = g where phase k won the window, else 0: as a bit mask (all ones or
+        # zeros, from -1 or 0) on the float's bits, faster than multiplying by a bool array
+        cols = slice(p0 * QN, p1 * QN)
+        won = np.empty((FN, (p1 - p0) * QN), dtype=bool)
+        for k, rows in enumerate(out.reshape(4, FN, -1)):
+            mask = rows.view(g.dtype)
+            np.equal(winner[:, cols], k, out=won)
+            np.negative(won.view(np.int8), out=mask, casting="unsafe")
+            np.bitwise_and(g[:, cols], mask, out=mask)
+
+    return _phase_backward(phase_grads, x.shape, W.shape, phase, padding, need_dx)
 
 
 # --------------------------------------------------------------------------- pooling

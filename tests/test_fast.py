@@ -466,3 +466,54 @@ def test_lenet_first_layer_sized_polyphase_equals_naive():
     for g, w in zip(fast.conv2d_backward(dy, x, W, 1, 2, cols=cache),
                     naive.conv2d_backward_naive(dy, x, W, 1, 2)):
         assert max_rel(g, w) <= 1e-12
+
+
+def test_polyphase_patch_matrix_built_in_chunks_is_rebuilt_not_kept(monkeypatch):
+    """A stride-2 patch matrix built in several chunks is not kept (Polyphase.ext is None):
+    the backward pass rebuilds each chunk from the window view. Forward and every gradient
+    (with and without dx, from the cache, recomputed, and from a bare patch matrix) equal the
+    loops, with chunks of one pooled row for both the forward and the filter-gradient
+    products."""
+    rng = np.random.default_rng(19)
+    x, W, b = (rng.standard_normal(s) for s in ((3, 2, 12, 10), (4, 2, 5, 3), (4,)))
+    monkeypatch.setattr(fast, "_CHUNK_FLOATS", 1)
+    monkeypatch.setattr(fast, "_MIN_CHUNK_COLS", 1)
+    monkeypatch.setattr(fast, "_GRAD_CHUNK_FLOATS", 1)
+    y, cache = fast.conv2d_forward(x, W, b, 1, (1, 2))
+    assert isinstance(cache, fast.Polyphase)
+    assert cache.ext is None and cache.cols is None
+    assert cache.view.shape == (2, 6, 4, 5, 6, 3)            # (C, FH+1, FW+1, P, Q, N)
+    assert max_rel(y, naive.conv2d_naive(x, W, b, 1, (1, 2))) <= 1e-12
+    dy = rng.standard_normal(y.shape)
+    want = naive.conv2d_backward_naive(dy, x, W, 1, (1, 2))
+    kept = fast.conv2d_forward(x, W, b, 1, (1, 2))[1]
+    for cols in (cache, None):
+        got = fast.conv2d_backward(dy, x, W, 1, (1, 2), cols=cols)
+        for g, w in zip(got, want):
+            assert max_rel(g, w) <= 1e-12
+        no_dx = fast.conv2d_backward(dy, x, W, 1, (1, 2), need_dx=False, cols=cols)
+        assert no_dx[0] is None
+        for g, w in zip(no_dx[1:], want[1:]):
+            assert max_rel(g, w) <= 1e-12
+    monkeypatch.setattr(fast, "_CHUNK_FLOATS", 1 << 18)           # now built whole: kept
+    whole = fast.conv2d_forward(x, W, b, 1, (1, 2))[1]
+    assert whole.ext is not None and kept.ext is None
+    for g, w in zip(fast.conv2d_backward(dy, x, W, 1, (1, 2), cols=whole.cols), want):
+        assert max_rel(g, w) <= 1e-12
+
+
+def test_lenet_first_layer_at_a_real_batch_is_built_in_chunks_and_equals_the_reference():
+    """LeNet's first layer at 128 images: its 37 x 25088 patch matrix is built in chunks and
+    not kept; the forward pass and the gradients still equal the reference tier's."""
+    rng = np.random.default_rng(20)
+    x, W, b = (rng.standard_normal(s) for s in ((128, 1, 28, 28), (6, 1, 5, 5), (6,)))
+    y, cache = fast.conv2d_forward(x, W, b, 1, 2)
+    assert isinstance(cache, fast.Polyphase) and cache.ext is None
+    assert len(fast._chunks(14, 36 * 14 * 128, 14 * 128)) > 1
+    assert max_rel(y, F.conv2d(x, W, b, 1, 2)) <= 1e-12
+    dy = rng.standard_normal(y.shape)
+    want = F.conv2d_backward(dy, x, W, 1, 2)
+    for g, w in zip(fast.conv2d_backward(dy, x, W, 1, 2, cols=cache), want):
+        assert max_rel(g, w) <= 1e-12
+    _, dW, db = fast.conv2d_backward(dy, x, W, 1, 2, need_dx=False, cols=cache)
+    assert max_rel(dW, want[1]) <= 1e-12 and max_rel(db, want[2]) <= 1e-12
