@@ -370,11 +370,9 @@ def _conv2d_polyphase(x, W, b, out_hw, padding):
     (OH, OW), Q = out_hw, out_hw[1] // 2
     yb = np.empty((FN, OH // 2, 2, Q, 2, N), dtype=x.dtype)     # = (FN, OH, OW, N)
 
-    def scatter(r0, r1, y4):                                   # phase (a, b) -> rows 2p+a
-        y6 = y4.reshape(2, 2, FN, r1 - r0, Q, N)
-        for a in (0, 1):
-            for c in (0, 1):
-                yb[:, r0:r1, a, :, c, :] = y6[a, c]
+    def scatter(r0, r1, y4):        # phase (a, b) -> row 2p + a, column 2q + b: one copy
+        y6 = y4.reshape(2, 2, FN, r1 - r0, Q, N)                # (a, b, f, p, q, n)
+        yb[:, r0:r1] = y6.transpose(2, 3, 0, 4, 1, 5)           # (f, p, a, q, b, n)
 
     cache = _phase_products(x, W, out_hw, padding, scatter, b)
     return yb.reshape(FN, OH, OW, N).transpose(3, 0, 1, 2), cache
@@ -461,11 +459,8 @@ def conv2d_backward(dy, x, W, stride=1, padding=0, need_dx=True, *, dilation=1, 
         # dy (N, FN, 2P, 2Q) -> (a, b, FN, P, Q, N): the phases' gradients, rows of dy4
         dyb = dy.transpose(1, 2, 3, 0).reshape(FN, P, 2, Q, 2, N)
 
-        def phase_grads(p0, p1, out):                 # rows p0..p1-1 of the pooled grid
-            o = out.reshape(2, 2, FN, p1 - p0, Q, N)
-            for a in (0, 1):
-                for c in (0, 1):
-                    o[a, c] = dyb[:, p0:p1, a, :, c, :]
+        def phase_grads(p0, p1, out):     # rows p0..p1-1 of the pooled grid, one copy
+            out.reshape(2, 2, FN, p1 - p0, Q, N)[...] = dyb[:, p0:p1].transpose(2, 4, 0, 1, 3, 5)
 
         return _phase_backward(phase_grads, x.shape, W.shape, cols, padding, need_dx)
     if cols is None:
@@ -703,7 +698,14 @@ def _max_pool_backward_tiled(dy, x, y, kernel):
             taken |= h
     exact = OH * KH == H and OW * KW == W
     dx = _alloc_like(x, x.shape, None if exact else 0)
-    np.multiply(hit, dy[:, :, :, None, :, None], out=blocks(dx))
+    # dx = dy where hit, else 0, on the floats' bits: hit becomes a mask of all ones (-1)
+    # or zeros, and one bitwise and copies or clears each gradient (faster than multiplying
+    # by the bool array, which numpy first casts to floats)
+    mask = hit.view(np.int8)
+    np.negative(mask, out=mask)
+    bits = f"i{dx.dtype.itemsize}"
+    np.bitwise_and(mask, dy.view(bits)[:, :, :, None, :, None], out=blocks(dx).view(bits),
+                   casting="unsafe")
     return dx
 
 
