@@ -175,10 +175,28 @@ def drop_help_outputs(nb):
     return nb
 
 
+def merge_streams(nb):
+    """Join consecutive stream outputs of one cell to the same stream (stdout or stderr) into
+    one: the kernel splits a cell's printing wherever it happened to flush, so the split
+    differs between runs while the text does not."""
+    for cell in nb.cells:
+        merged = []
+        for output in cell.get("outputs", []):
+            if (output.get("output_type") == "stream" and merged
+                    and merged[-1].get("output_type") == "stream"
+                    and merged[-1].get("name") == output.get("name")):
+                merged[-1]["text"] += output["text"]
+            else:
+                merged.append(output)
+        if "outputs" in cell:
+            cell.outputs = merged
+
+
 def strip(nb):
     """Everything written to book/ goes through here: no volatile metadata, no dangling widget
-    views, no image payloads, no hint or solution outputs."""
+    views, no image payloads, no hint or solution outputs, no stream split by chance."""
     strip_volatile_metadata(nb)
+    merge_streams(nb)
     drop_widget_views(nb)
     strip_image_payloads(nb)
     drop_help_outputs(nb)

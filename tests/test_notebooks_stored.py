@@ -302,3 +302,22 @@ def test_hint_cells_are_labelled_as_hints_in_the_book(path):
         prompts = cell["metadata"].get("mystnb", {})
         assert prompts.get("code_prompt_show") == "Show hint 1", "".join(cell["source"])
         assert "hide-output" in cell["metadata"].get("tags", [])
+
+
+def test_strip_joins_a_cells_stream_split_by_chance_and_nothing_else():
+    """The kernel splits printed text wherever it flushed (differently on every run): strip
+    joins consecutive outputs to the same stream, and keeps stdout, stderr and the outputs
+    between them apart."""
+    def stream(name, text):
+        return nbformat.v4.new_output("stream", name=name, text=text)
+    result = nbformat.v4.new_output("execute_result", data={"text/plain": "1"},
+                                    execution_count=1)
+    cell = nbformat.v4.new_code_cell("run()", execution_count=1, outputs=[
+        stream("stdout", "a: 1 ms"), stream("stdout", "\n"), stream("stdout", "b\n"),
+        stream("stderr", "warning\n"), stream("stdout", "c\n"), result, stream("stdout", "d\n")])
+    nb = script.strip(nbformat.v4.new_notebook(cells=[cell]))
+    outputs = nb.cells[0].outputs
+    assert [(o.output_type, o.get("name"), o.get("text")) for o in outputs] == [
+        ("stream", "stdout", "a: 1 ms\nb\n"), ("stream", "stderr", "warning\n"),
+        ("stream", "stdout", "c\n"), ("execute_result", None, None),
+        ("stream", "stdout", "d\n")]
