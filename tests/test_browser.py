@@ -398,6 +398,16 @@ def test_chapter_follows_a_dark_system_setting(browser, server, chapter_page, sc
             page.context.close()
 
 
+# A slider's readout ("(3, 3)") on one line: the text of every <output> of a figure's controls,
+# as the lines its rectangles occupy (those of more than one line are returned).
+READOUT_LINES_JS = """() => [...document.querySelectorAll('.cnn-widget output')].map(el => {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+  return {text: el.textContent, lines: tops.size};
+}).filter(r => r.lines > 1)"""
+
+
 def test_chapter_figures_keep_their_size_on_a_phone(browser, server, chapter_page,
                                                     screenshot_dir):
     """On a 390 px phone no figure shrinks below 3/4 of its CSS size (so its 10 pt text stays
@@ -411,6 +421,8 @@ def test_chapter_figures_keep_their_size_on_a_phone(browser, server, chapter_pag
             small = [s for s in sizes if s["css"] and s["shown"] < 0.75 * s["css"] - 1]
             assert not small, f"{chapter_page} at {width} px: figures shrunk too far: {small}"
             assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+            wrapped = page.evaluate(READOUT_LINES_JS)
+            assert not wrapped, f"{chapter_page} at {width} px: readouts wrap: {wrapped}"
             _shot(page, screenshot_dir, chapter_page, width, scheme)
         finally:
             page.context.close()
