@@ -426,3 +426,46 @@ def test_chapter_figures_keep_their_size_on_a_phone(browser, server, chapter_pag
             _shot(page, screenshot_dir, chapter_page, width, scheme)
         finally:
             page.context.close()
+
+
+# The title's text (not its "#" link) as lines on the screen: each line's text, in order.
+TITLE_LINES_JS = """() => {
+  const h = document.querySelector('article h1');
+  const walker = document.createTreeWalker(h, NodeFilter.SHOW_TEXT, {acceptNode: n =>
+    n.parentElement.closest('.headerlink') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
+  const lines = [];
+  let top = null;
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i);
+      range.setEnd(node, i + 1);
+      const rect = range.getClientRects()[0];
+      if (!rect) continue;
+      if (top === null || Math.abs(rect.top - top) > rect.height / 2) {
+        lines.push('');
+        top = rect.top;
+      }
+      lines[lines.length - 1] += node.data[i];
+    }
+  }
+  return lines;
+}"""
+
+# A line of a title may end inside a run of Chinese characters only at punctuation.
+CJK_WORD_SPLIT = re.compile(r"[\u4e00-\u9fff]$")
+
+
+def test_chapter_title_fits_a_phone(browser, server, edition_chapter):
+    """On a 390 px phone a chapter's title takes at most four lines and does not break inside
+    a run of Chinese characters (at the theme's 42 px it broke "1. 从全连接层到卷 / 积", and
+    "(卷积的实 / 现)" in the English edition)."""
+    page = _view(browser, server, edition_chapter, 390, "light")
+    try:
+        lines = page.evaluate(TITLE_LINES_JS)
+        assert 1 <= len(lines) <= 4, f"{edition_chapter}: title on {len(lines)} lines: {lines}"
+        split = [(a, b) for a, b in zip(lines, lines[1:])
+                 if CJK_WORD_SPLIT.search(a.rstrip()) and re.match(r"[\u4e00-\u9fff]", b)]
+        assert not split, f"{edition_chapter}: title breaks inside a word: {lines}"
+    finally:
+        page.context.close()
