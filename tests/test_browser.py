@@ -428,9 +428,10 @@ def test_chapter_figures_keep_their_size_on_a_phone(browser, server, chapter_pag
             page.context.close()
 
 
-# The title's text (not its "#" link) as lines on the screen: each line's text, in order.
-TITLE_LINES_JS = """() => {
-  const h = document.querySelector('article h1');
+# Every visible heading of the article: its tag, font size (px) and text (not its "#" link) as
+# the lines it takes on the screen.
+HEADING_LINES_JS = """() => [...document.querySelectorAll('article :is(h1, h2, h3)')]
+  .filter(h => h.getClientRects().length).map(h => {
   const walker = document.createTreeWalker(h, NodeFilter.SHOW_TEXT, {acceptNode: n =>
     n.parentElement.closest('.headerlink') ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT});
   const lines = [];
@@ -449,23 +450,32 @@ TITLE_LINES_JS = """() => {
       lines[lines.length - 1] += node.data[i];
     }
   }
-  return lines;
-}"""
+  return {tag: h.tagName.toLowerCase(), size: parseFloat(getComputedStyle(h).fontSize), lines};
+})"""
 
-# A line of a title may end inside a run of Chinese characters only at punctuation.
-CJK_WORD_SPLIT = re.compile(r"[\u4e00-\u9fff]$")
+CJK = "\u4e00-\u9fff"
 
 
-def test_chapter_title_fits_a_phone(browser, server, edition_chapter):
-    """On a 390 px phone a chapter's title takes at most four lines and does not break inside
-    a run of Chinese characters (at the theme's 42 px it broke "1. 从全连接层到卷 / 积", and
-    "(卷积的实 / 现)" in the English edition)."""
+def test_chapter_headings_fit_a_phone(browser, server, edition_chapter):
+    """On a 390 px phone a chapter's title takes at most four lines, section headings are
+    smaller than the title and sub-section headings smaller still, and no heading breaks
+    inside a run of Chinese characters that fits a line (at the theme's sizes "1. 从全连接层到卷 / 积", "(卷积的实
+    / 现)" in the English edition, and "4.1 最大池化与平均池 / 化")."""
     page = _view(browser, server, edition_chapter, 390, "light")
     try:
-        lines = page.evaluate(TITLE_LINES_JS)
-        assert 1 <= len(lines) <= 4, f"{edition_chapter}: title on {len(lines)} lines: {lines}"
-        split = [(a, b) for a, b in zip(lines, lines[1:])
-                 if CJK_WORD_SPLIT.search(a.rstrip()) and re.match(r"[\u4e00-\u9fff]", b)]
-        assert not split, f"{edition_chapter}: title breaks inside a word: {lines}"
+        headings = page.evaluate(HEADING_LINES_JS)
+        title = [h for h in headings if h["tag"] == "h1"]
+        assert len(title) == 1 and 1 <= len(title[0]["lines"]) <= 4, \
+            f"{edition_chapter}: title on several lines: {title}"
+        sizes = {tag: max(h["size"] for h in headings if h["tag"] == tag)
+                 for tag in {h["tag"] for h in headings}}
+        assert sizes["h1"] > sizes.get("h2", 0) > sizes.get("h3", 0) >= 0, \
+            f"{edition_chapter}: heading sizes out of order on a phone: {sizes}"
+        # a break between two characters is allowed only inside a run longer than a line
+        split = [h["lines"] for h in headings
+                 for a, b in zip(h["lines"], h["lines"][1:])
+                 if re.search(f"[{CJK}]$", a.rstrip()) and re.match(f"[{CJK}]", b)
+                 and not re.fullmatch(f"[{CJK}]+", a.strip())]
+        assert not split, f"{edition_chapter}: headings break inside a word: {split}"
     finally:
         page.context.close()

@@ -216,3 +216,22 @@ def test_exercise_solution_and_hint_titles_are_translated(built_book, toc):
         assert "显示提示 1" in labels, f"{page}: hint buttons {sorted(set(labels))}"
         english = [label for label in labels if not CJK.search(label)]
         assert not english, f"{page}: buttons labelled in English: {sorted(set(english))}"
+
+
+def test_chinese_emphasis_on_latin_words_is_marked_to_stay_italic(built_book, toc):
+    """In the Chinese edition an emphasised word with no Chinese in it (*valid*, a book's
+    title) has the class cnn-latin (italic, no emphasis dots), every other emphasis has not;
+    the English edition has no such class."""
+    if not built_book.ok:
+        pytest.fail("the book did not build; see tests/test_book.py")
+    latin = chinese = 0
+    for page in toc:
+        zh = (built_book.html_dir / "zh_CN" / f"{page}.html").read_text(encoding="utf-8")
+        for classes, inner in re.findall(r'<em(?: class="([^"]*)")?>(.*?)</em>', zh, re.S):
+            words = re.sub(r"<[^>]+>", "", inner)
+            marked = "cnn-latin" in classes.split()
+            assert marked == (not CJK.search(words)), f"{page}: <em class={classes!r}>{words}"
+            latin, chinese = latin + marked, chinese + (not marked)
+        en = (built_book.html_dir / f"{page}.html").read_text(encoding="utf-8")
+        assert "cnn-latin" not in en, f"{page}: the English edition marks Latin emphasis"
+    assert latin >= 10 and chinese >= 10, (latin, chinese)

@@ -50,6 +50,17 @@ def test_training_curve_viewer_captions_the_last_value_of_the_run():
     assert fig.render(run="b", metric="accuracy")[1] == "b: last test accuracy 0.1000"
 
 
+def test_training_curve_viewer_keeps_a_flat_loss_curve_inside_its_box():
+    """A run that does not learn (LeNet-classic's loss stays at ln 10) drew its line on the
+    top edge of the axes, half cut off."""
+    flat = History([2.3026, 2.3025, 2.3026], [0.1] * 3, [0.1] * 3, [1.0] * 3)
+    fig = w.training_curve_viewer({"flat": flat})
+    fig.render(run="flat", metric="loss")
+    ax = fig.figure.axes[0]
+    bottom, top = ax.get_ylim()
+    assert bottom == 0 and top >= 1.05 * max(flat.train_loss)
+
+
 def test_mosaic_scales_each_channel_and_leaves_gaps():
     maps = np.stack([np.arange(4.0).reshape(2, 2), 10 * np.ones((2, 2))])
     m = w._mosaic(maps, gap=1)

@@ -203,7 +203,7 @@ def training_curve_viewer(histories):
         if metric == "loss":
             ax.plot(epochs, h.train_loss, "o-", label="training loss")
             ax.set_ylabel("cross-entropy")
-            ax.set_ylim(bottom=0)
+            ax.set_ylim(0, 1.08 * max(h.train_loss))   # a flat curve stays inside the box
             last = f"last training loss {h.train_loss[-1]:.4f}"
         else:
             ax.plot(epochs, h.train_acc, "o-", label="training accuracy")
