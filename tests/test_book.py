@@ -43,6 +43,20 @@ def test_every_toc_page_is_built(built_book, toc, editions):
                 f"{root}{page} has no HTML page"
 
 
+def test_every_page_names_its_icon_so_no_browser_asks_for_a_missing_one(built_book, toc,
+                                                                        editions):
+    """Without <link rel="icon"> a browser asks the server for /favicon.ico, which the book
+    does not have (a 404 in every reader's console)."""
+    if not built_book.ok:
+        pytest.fail("the book did not build; see test_book_builds_with_warnings_as_errors")
+    for root in editions:
+        for page in toc:
+            path = built_book.html_dir / f"{root}{page}.html"
+            icon = re.search(r'<link rel="icon" href="([^"]+)"', path.read_text(encoding="utf-8"))
+            assert icon, f"{root}{page} names no icon"
+            assert (path.parent / icon.group(1)).is_file(), f"{root}{page}: {icon.group(1)}"
+
+
 def test_built_pages_load_no_resource_from_another_host(built_book):
     """A static check of the HTML; the browser test watches the actual requests."""
     if not built_book.ok:
