@@ -408,12 +408,35 @@ READOUT_LINES_JS = """() => [...document.querySelectorAll('.cnn-widget output')]
 }).filter(r => r.lines > 1)"""
 
 
+# Every interactive figure's box, at its start and scrolled to its end: which edge it fades
+# (cnn_widgets.js, .cnn-more-right/-left) against which edge has more to see, and whether the
+# fade is painted (a mask).
+SCROLL_CUES_JS = """() => [...document.querySelectorAll('.cnn-widget-figure')].flatMap(box => {
+  function state(at) {
+    box.scrollLeft = at;
+    box.dispatchEvent(new Event('scroll'));
+    const hidden = box.scrollWidth - box.clientWidth;
+    const expected = [hidden - box.scrollLeft > 2 ? 'right' : '',
+                      hidden > 2 && box.scrollLeft > 2 ? 'left' : ''].join(' ').trim();
+    const cue = ['right', 'left'].filter(e => box.classList.contains('cnn-more-' + e)).join(' ');
+    const masked = getComputedStyle(box).maskImage !== 'none';
+    return {at, expected: expected || 'none', cue: masked ? (cue || 'mask only') : (cue ?
+            cue + ' (not painted)' : 'none')};
+  }
+  const result = [state(0), state(box.scrollWidth)];
+  box.scrollLeft = 0;
+  box.dispatchEvent(new Event('scroll'));
+  return result;
+})"""
+
+
 def test_chapter_figures_keep_their_size_on_a_phone(browser, server, chapter_page,
                                                     screenshot_dir):
     """On a 390 px phone no figure shrinks below 3/4 of its CSS size (so its 10 pt text stays
     >= 8 px: style.PHONE_MIN_SCALE); a wider figure scrolls inside its own box, the page
-    itself never scrolls sideways. On a 1280 px desktop the figures are shown at their CSS size
-    or the text column's width."""
+    itself never scrolls sideways, and the edge with more to see fades out (a scroll cue) until
+    the reader reaches it. On a 1280 px desktop the figures are shown at their CSS size or the
+    text column's width."""
     for width, scheme in ((390, "light"), (1280, "light")):
         page = _view(browser, server, chapter_page, width, scheme)
         try:
@@ -423,6 +446,12 @@ def test_chapter_figures_keep_their_size_on_a_phone(browser, server, chapter_pag
             assert page.evaluate("() => document.documentElement.scrollWidth") <= width
             wrapped = page.evaluate(READOUT_LINES_JS)
             assert not wrapped, f"{chapter_page} at {width} px: readouts wrap: {wrapped}"
+            cues = page.evaluate(SCROLL_CUES_JS)
+            wrong = [c for c in cues if c["cue"] != c["expected"]]
+            assert not wrong, f"{chapter_page} at {width} px: scroll cues wrong: {wrong}"
+            if width == 390:
+                assert any(c["expected"] != "none" for c in cues), \
+                    f"{chapter_page}: no figure scrolls on a phone (is the check working?)"
             _shot(page, screenshot_dir, chapter_page, width, scheme)
         finally:
             page.context.close()

@@ -72,10 +72,29 @@
     img.style.minWidth = Math.floor(PHONE_MIN_SCALE * width) + "px";
   }
 
+  // A figure wider than its box (on a phone) scrolls sideways: fade the edge that has more
+  // to see (cnn_widgets.css), so that the reader knows to scroll; none once at that end.
+  function markScrollable(box) {
+    function mark() {
+      var hidden = box.scrollWidth - box.clientWidth;
+      box.classList.toggle("cnn-more-right", hidden - box.scrollLeft > 2);
+      box.classList.toggle("cnn-more-left", hidden > 2 && box.scrollLeft > 2);
+    }
+    box.addEventListener("scroll", mark, {passive: true});
+    window.addEventListener("resize", mark);
+    Array.prototype.forEach.call(box.querySelectorAll("img"), function (img) {
+      img.addEventListener("load", mark);
+    });
+    mark();
+  }
+
   function setupAll() {
     Array.prototype.forEach.call(document.querySelectorAll(".cnn-widget"), setup);
     Array.prototype.forEach.call(
       document.querySelectorAll(".cell_output img, .output img, img.cnn-figure"), keepReadable);
+    Array.prototype.forEach.call(
+      document.querySelectorAll(".cnn-widget-figure, .bd-content div.cell_output"),
+      markScrollable);
   }
 
   // The language switch (book/_ext/translation.py) leads to the same page in the other
