@@ -319,20 +319,19 @@ def _phase_products(x, W, out_hw, padding, consume, b=None):
     W4 = _phase_filters(W)
     chunks = _chunks(P, W4.shape[1] * Q * N, Q * N)
     rows = max(r1 - r0 for r0, r1 in chunks)
-    ext = np.empty((C * KH * KW + 1, rows * Q * N), dtype=x.dtype)    # all of it, or a chunk
-    ext[-1] = 1                                     # the ones row: b here, db backward
+    cache = Polyphase(view, W4)
+    patch_buf = np.empty((C * KH * KW + 1) * rows * Q * N, dtype=x.dtype)
     A = W4 if b is None else np.concatenate([W4, np.tile(b, 4)[:, None]], axis=1)
     buf = np.empty(4 * FN * rows * Q * N, dtype=x.dtype)
-    for r0, r1 in chunks:                          # the chunk's columns start at column 0
-        n = (r1 - r0) * Q * N
-        _fill_cols(view, ext[:-1], r0, r1, offset=r0)
-        y4 = buf[:4 * FN * n].reshape(4 * FN, n)
-        if b is None:
-            _matmul_wide(A, ext[:-1, :n], y4)                      # (4*FN, R*Q*N)
-        else:                                       # [W4 | b] @ [cols; 1] = W4 @ cols + b
-            _matmul_wide(A, ext[:, :n], y4)
+    for r0, r1 in chunks:
+        block = cache.patches(r0, r1, patch_buf)                # [cols; 1] of the chunk
+        y4 = buf[:4 * FN * block.shape[1]].reshape(4 * FN, -1)
+        # [W4 | b] @ [cols; 1] = W4 @ cols + b; without b, the ones row is left out
+        _matmul_wide(A, block if b is not None else block[:-1], y4)   # (4*FN, R*Q*N)
         consume(r0, r1, y4.reshape(2, 2, FN, -1))
-    return Polyphase(view, W4, ext if len(chunks) == 1 else None)
+    if len(chunks) == 1:                            # built whole: keep it
+        cache = Polyphase(view, W4, block)
+    return cache
 
 
 def _matmul_wide(a, b, out):

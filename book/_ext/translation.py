@@ -45,6 +45,11 @@ EDITIONS = {
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+def _has_chinese(text):
+    """Whether text holds a Chinese character (CJK Unified Ideographs)."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
 class TranslatableExercise(ExerciseDirective):
     """sphinx-exercise's ``exercise``, with a title that gettext extracts."""
 
@@ -186,7 +191,7 @@ class LatinEmphasis(SphinxPostTransform):
         if not (self.config.language or "").startswith("zh"):
             return
         for node in self.document.findall(nodes.emphasis):
-            if not any("\u4e00" <= ch <= "\u9fff" for ch in node.astext()):
+            if not _has_chinese(node.astext()):
                 node["classes"].append("cnn-latin")
 
 
@@ -246,7 +251,7 @@ def search_dictionary(app, config):
                 if not (message.id and text.endswith(f"{message.id}）")):
                     continue
                 head = text.split("（")[0].strip()
-                if head.isalnum() and any("\u4e00" <= ch <= "\u9fff" for ch in head):
+                if head.isalnum() and _has_chinese(head):
                     words.add(head)
     path = Path(app.outdir).parent / "jieba_user_dict.txt"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -74,6 +74,7 @@
 
   // A figure wider than its box (on a phone) scrolls sideways: fade the edge that has more
   // to see (cnn_widgets.css), so that the reader knows to scroll; none once at that end.
+  var scrollMarks = [];
   function markScrollable(box) {
     function mark() {
       var hidden = box.scrollWidth - box.clientWidth;
@@ -81,12 +82,15 @@
       box.classList.toggle("cnn-more-left", hidden > 2 && box.scrollLeft > 2);
     }
     box.addEventListener("scroll", mark, {passive: true});
-    window.addEventListener("resize", mark);
     Array.prototype.forEach.call(box.querySelectorAll("img"), function (img) {
       img.addEventListener("load", mark);
     });
+    scrollMarks.push(mark);
     mark();
   }
+  window.addEventListener("resize", function () {
+    scrollMarks.forEach(function (mark) { mark(); });
+  });
 
   function setupAll() {
     Array.prototype.forEach.call(document.querySelectorAll(".cnn-widget"), setup);
